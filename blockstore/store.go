@@ -1,0 +1,274 @@
+package blockstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/unixfile"
+	"github.com/ipfs/boxo/blockservice"
+	boxobs "github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	ipfspinner "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
+	ipld "github.com/ipfs/go-ipld-format"
+
+	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // lets the pinner walk dag-cbor nodes
+)
+
+// putBatch is how many blocks of a large value go to the block service in
+// one AddBlocks call (32 MiB of leaves).
+const putBatch = 32
+
+// Store is a [cas.Store], [cas.RangeGetter] and [cas.Pinner] over a boxo
+// block service. It is safe for concurrent use.
+type Store struct {
+	bserv  blockservice.BlockService
+	dstore ds.Batching // holds the pin index
+
+	pinOnce sync.Once
+	pinner  ipfspinner.Pinner
+	pinErr  error
+}
+
+var (
+	_ cas.RangeGetter = (*Store)(nil)
+	_ cas.Pinner      = (*Store)(nil)
+)
+
+// New returns a Store that reads and writes blocks through bserv and keeps
+// its pin index in dstore (which may be the datastore under bserv's
+// blockstore; pins live under their own key prefix).
+func New(bserv blockservice.BlockService, dstore ds.Batching) *Store {
+	return &Store{bserv: bserv, dstore: dstore}
+}
+
+// NewMemory returns an empty in-memory Store: boxo's blockstore over a
+// thread-safe map datastore, with no network.
+func NewMemory() *Store {
+	d := dssync.MutexWrap(ds.NewMapDatastore())
+	return New(blockservice.New(boxobs.NewBlockstore(d), nil), d)
+}
+
+// BlockService returns the block service the Store works on.
+func (s *Store) BlockService() blockservice.BlockService { return s.bserv }
+
+// Put implements [cas.Store].
+func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
+	if len(data) <= cas.ChunkSize {
+		// The datastore may keep the slice (the map datastore does); the
+		// caller owns data and may reuse it.
+		data = bytes.Clone(data)
+		if data == nil {
+			data = []byte{}
+		}
+	}
+	batch := make([]blocks.Block, 0, putBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.bserv.AddBlocks(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	id, err := cas.Encode(data, codec, func(b blocks.Block) error {
+		batch = append(batch, b)
+		if len(batch) == putBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return cid.Undef, &cas.Error{Op: "put", Err: err}
+	}
+	return id, nil
+}
+
+// Get implements [cas.Store].
+func (s *Store) Get(ctx context.Context, id cid.Cid) ([]byte, error) {
+	return s.get(ctx, "get", id, cas.From(0))
+}
+
+// GetRange implements [cas.RangeGetter]: for a large value only the leaves
+// overlapping r are read.
+func (s *Store) GetRange(ctx context.Context, id cid.Cid, r cas.Range) ([]byte, error) {
+	return s.get(ctx, "get-range", id, r)
+}
+
+func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
+	if err := cas.CheckCID(id); err != nil {
+		return nil, &cas.Error{Op: op, CID: id, Err: err}
+	}
+	root, err := s.block(ctx, id)
+	if err != nil {
+		return nil, &cas.Error{Op: op, CID: id, Err: err}
+	}
+	if id.Type() != cid.DagProtobuf {
+		start, end, err := r.Resolve(int64(len(root)))
+		if err != nil {
+			return nil, &cas.Error{Op: op, CID: id, Err: err}
+		}
+		return bytes.Clone(root[start:end]), nil
+	}
+	file, err := unixfile.Decode(root)
+	if err != nil {
+		return nil, &cas.Error{Op: op, CID: id, Err: err}
+	}
+	start, end, err := r.Resolve(file.Size())
+	if err != nil {
+		return nil, &cas.Error{Op: op, CID: id, Err: err}
+	}
+	out := make([]byte, end-start)
+	if err := file.Read(ctx, s.block, start, out); err != nil {
+		return nil, &cas.Error{Op: op, CID: id, Err: err}
+	}
+	return out, nil
+}
+
+// block fetches one block and checks it against its CID: a datastore or a
+// peer that hands back other bytes is caught here, not trusted.
+func (s *Store) block(ctx context.Context, id cid.Cid) ([]byte, error) {
+	b, err := s.bserv.GetBlock(ctx, id)
+	if err != nil {
+		if ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s", cas.ErrNotFound, id)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, err
+	}
+	data := b.RawData()
+	if err := cas.Verify(id, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// Has implements [cas.Store]; it looks only at the local blockstore.
+func (s *Store) Has(ctx context.Context, id cid.Cid) (bool, error) {
+	if err := cas.CheckCID(id); err != nil {
+		return false, &cas.Error{Op: "has", CID: id, Err: err}
+	}
+	ok, err := s.bserv.Blockstore().Has(ctx, id)
+	if err != nil {
+		return false, &cas.Error{Op: "has", CID: id, Err: err}
+	}
+	return ok, nil
+}
+
+func (s *Store) pins(ctx context.Context) (ipfspinner.Pinner, error) {
+	s.pinOnce.Do(func() {
+		s.pinner, s.pinErr = dspinner.New(ctx, s.dstore, merkledag.NewDAGService(s.bserv))
+	})
+	return s.pinner, s.pinErr
+}
+
+// Pin implements [cas.Pinner]: it pins id recursively, fetching any block
+// of the DAG that is not local.
+func (s *Store) Pin(ctx context.Context, id cid.Cid) error {
+	if err := s.pin(ctx, id); err != nil {
+		return &cas.Error{Op: "pin", CID: id, Err: err}
+	}
+	return nil
+}
+
+func (s *Store) pin(ctx context.Context, id cid.Cid) error {
+	if err := cas.CheckCID(id); err != nil {
+		return err
+	}
+	p, err := s.pins(ctx)
+	if err != nil {
+		return err
+	}
+	nd, err := merkledag.NewDAGService(s.bserv).Get(ctx, id)
+	if err != nil {
+		if ipld.IsNotFound(err) {
+			return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
+		}
+		return err
+	}
+	if err := p.Pin(ctx, nd, true, ""); err != nil {
+		return err
+	}
+	return p.Flush(ctx)
+}
+
+// Unpin implements [cas.Pinner].
+func (s *Store) Unpin(ctx context.Context, id cid.Cid) error {
+	p, err := s.pins(ctx)
+	if err == nil {
+		err = p.Unpin(ctx, id, true)
+		if errors.Is(err, ipfspinner.ErrNotPinned) {
+			err = fmt.Errorf("%w: %v", cas.ErrNotPinned, err)
+		}
+	}
+	if err == nil {
+		err = p.Flush(ctx)
+	}
+	if err != nil {
+		return &cas.Error{Op: "unpin", CID: id, Err: err}
+	}
+	return nil
+}
+
+// UpdatePin implements [cas.Pinner].
+func (s *Store) UpdatePin(ctx context.Context, from, to cid.Cid) error {
+	err := s.updatePin(ctx, from, to)
+	if err != nil {
+		return &cas.Error{Op: "update-pin", CID: from, Err: err}
+	}
+	return nil
+}
+
+func (s *Store) updatePin(ctx context.Context, from, to cid.Cid) error {
+	if err := cas.CheckCID(to); err != nil {
+		return err
+	}
+	p, err := s.pins(ctx)
+	if err != nil {
+		return err
+	}
+	if _, pinned, err := p.IsPinnedWithType(ctx, from, ipfspinner.Recursive); err != nil {
+		return err
+	} else if !pinned {
+		return fmt.Errorf("%w: %s", cas.ErrNotPinned, from)
+	}
+	if from.Equals(to) {
+		return nil
+	}
+	if err := p.Update(ctx, from, to, true); err != nil {
+		if ipld.IsNotFound(err) {
+			return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
+		}
+		return err
+	}
+	return p.Flush(ctx)
+}
+
+// Pins implements [cas.Pinner].
+func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
+	p, err := s.pins(ctx)
+	if err != nil {
+		return nil, &cas.Error{Op: "pins", Err: err}
+	}
+	var out []cid.Cid
+	for sp := range p.RecursiveKeys(ctx, false) {
+		if sp.Err != nil {
+			return nil, &cas.Error{Op: "pins", Err: sp.Err}
+		}
+		out = append(out, sp.Pin.Key)
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package cas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipfs/go-cid"
+)
+
+// Codec is the multicodec a value is stored under. Only [Raw] and [DagCBOR]
+// can be asked for when putting; [DagPB] appears on the roots of large
+// values (see the package doc).
+type Codec uint64
+
+const (
+	Raw     Codec = cid.Raw         // 0x55: opaque bytes (values, Zarr chunks and metadata)
+	DagCBOR Codec = cid.DagCBOR     // 0x71: structured nodes (HAMT nodes, shards, manifests)
+	DagPB   Codec = cid.DagProtobuf // 0x70: UnixFS file roots of values over ChunkSize
+)
+
+func (c Codec) String() string {
+	switch c {
+	case Raw:
+		return "raw"
+	case DagCBOR:
+		return "dag-cbor"
+	case DagPB:
+		return "dag-pb"
+	}
+	return fmt.Sprintf("codec(0x%x)", uint64(c))
+}
+
+// Sentinel errors. Backends return them wrapped (usually in an [*Error]);
+// test with errors.Is.
+var (
+	// ErrNotFound: the store does not have the block (and, for a networked
+	// backend, could not find it).
+	ErrNotFound = errors.New("cas: not found")
+	// ErrInvalidRange: a byte range that does not fit the value (negative
+	// numbers, or a start past the end).
+	ErrInvalidRange = errors.New("cas: invalid byte range")
+	// ErrUnsupportedCID: a CID whose version, hash function or codec this
+	// library does not handle, or a codec that cannot be put.
+	ErrUnsupportedCID = errors.New("cas: unsupported CID")
+	// ErrCorrupt: bytes that do not match their CID, or a UnixFS structure
+	// that contradicts itself.
+	ErrCorrupt = errors.New("cas: corrupt content")
+	// ErrNotPinned: unpinning or updating a CID that is not pinned.
+	ErrNotPinned = errors.New("cas: not pinned")
+)
+
+// Error records a failed operation on one CID.
+type Error struct {
+	Op  string  // "put", "get", "get-range", "has", "pin", …
+	CID cid.Cid // cid.Undef when not known (e.g. a failed put)
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.CID.Defined() {
+		return "cas " + e.Op + " " + e.CID.String() + ": " + e.Err.Error()
+	}
+	return "cas " + e.Op + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Store is the core content-addressed store.
+//
+// Put stores data under the CID that [Sum] gives for it and returns that
+// CID; codec must be [Raw] or [DagCBOR]. Get returns the whole value of a
+// CID as Put received it (for a dag-pb root, the file's bytes). Has reports
+// whether the value's root block is present without fetching it from
+// elsewhere. The slices Get returns belong to the caller.
+type Store interface {
+	Put(ctx context.Context, data []byte, codec Codec) (cid.Cid, error)
+	Get(ctx context.Context, id cid.Cid) ([]byte, error)
+	Has(ctx context.Context, id cid.Cid) (bool, error)
+}
+
+// RangeGetter is a Store that can read part of a value without reading the
+// rest; for a large (UnixFS) value only the leaves that overlap the range
+// are read. Use [GetRange] rather than calling it directly.
+type RangeGetter interface {
+	Store
+	GetRange(ctx context.Context, id cid.Cid, r Range) ([]byte, error)
+}
+
+// Pinner is a Store that keeps pinned values (recursively: every block
+// reachable from the root) from garbage collection.
+//
+// Pin is idempotent. Unpin of a CID that is not pinned returns
+// [ErrNotPinned]. UpdatePin pins to and unpins from in one step, as Kubo's
+// `pin update` does (from must be pinned). Pins lists the recursive pins.
+type Pinner interface {
+	Store
+	Pin(ctx context.Context, id cid.Cid) error
+	Unpin(ctx context.Context, id cid.Cid) error
+	UpdatePin(ctx context.Context, from, to cid.Cid) error
+	Pins(ctx context.Context) ([]cid.Cid, error)
+}
+
+// GetRange reads the bytes r selects from the value of id. It uses the
+// backend's [RangeGetter] when it has one, and otherwise slices the whole
+// value.
+func GetRange(ctx context.Context, s Store, id cid.Cid, r Range) ([]byte, error) {
+	if rg, ok := s.(RangeGetter); ok {
+		return rg.GetRange(ctx, id, r)
+	}
+	data, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	start, end, err := r.Resolve(int64(len(data)))
+	if err != nil {
+		return nil, &Error{Op: "get-range", CID: id, Err: err}
+	}
+	return data[start:end:end], nil
+}
