@@ -9,10 +9,11 @@ import (
 type RangeKind uint8
 
 const (
+	// RangeFrom is every byte from Offset to the end (HTTP "bytes=a-"). It
+	// is the zero kind, so the zero Range is the whole value.
+	RangeFrom RangeKind = iota
 	// RangeSpan is Length bytes from Offset (HTTP "bytes=a-b", b = a+Length-1).
-	RangeSpan RangeKind = iota
-	// RangeFrom is every byte from Offset to the end (HTTP "bytes=a-").
-	RangeFrom
+	RangeSpan
 	// RangeSuffix is the last Length bytes (HTTP "bytes=-n").
 	RangeSuffix
 )

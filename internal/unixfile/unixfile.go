@@ -24,6 +24,10 @@ import (
 // Fetch returns the bytes of one block, already checked against its CID.
 type Fetch func(ctx context.Context, id cid.Cid) ([]byte, error)
 
+// maxSize bounds the sizes a node may claim, so that sums and int64
+// conversions cannot overflow.
+const maxSize = 1 << 62
+
 // Parallel is how many children of one node are fetched at once.
 const Parallel = 8
 
@@ -57,6 +61,9 @@ func Decode(block []byte) (*Node, error) {
 	total := uint64(len(n.data))
 	for i, l := range links {
 		n.links[i] = l.Cid
+		if n.sizes[i] > maxSize-total {
+			return nil, fmt.Errorf("%w: unixfs block sizes overflow", cas.ErrCorrupt)
+		}
 		total += n.sizes[i]
 	}
 	if len(links) > 0 && total != fsn.FileSize() {
