@@ -42,6 +42,11 @@ type Store struct {
 	pinOnce sync.Once
 	pinner  ipfspinner.Pinner
 	pinErr  error
+
+	gcMu sync.RWMutex // Put holds it shared, GC exclusively
+
+	ownsDatastore bool
+	closeOnce     sync.Once
 }
 
 var (
@@ -91,6 +96,8 @@ func (s *Store) BlockService() blockservice.BlockService { return s.bserv }
 
 // Put implements [cas.Store].
 func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
 	if len(data) <= cas.ChunkSize {
 		// The datastore may keep the slice (the map datastore does); the
 		// caller owns data and may reuse it.
@@ -219,6 +226,8 @@ func (s *Store) Pin(ctx context.Context, id cid.Cid) error {
 }
 
 func (s *Store) pin(ctx context.Context, id cid.Cid) error {
+	s.gcMu.RLock() // a GC between fetching the DAG and pinning it would delete it
+	defer s.gcMu.RUnlock()
 	if err := cas.CheckCID(id); err != nil {
 		return err
 	}
@@ -267,6 +276,8 @@ func (s *Store) UpdatePin(ctx context.Context, from, to cid.Cid) error {
 }
 
 func (s *Store) updatePin(ctx context.Context, from, to cid.Cid) error {
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
 	if err := cas.CheckCID(to); err != nil {
 		return err
 	}

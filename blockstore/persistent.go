@@ -1,0 +1,88 @@
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	boxobs "github.com/ipfs/boxo/blockstore"
+	ds "github.com/ipfs/go-datastore"
+	badger "github.com/ipfs/go-ds-badger4"
+)
+
+// BadgerOptions returns the Badger settings this library uses: go-ds-badger4's
+// defaults with automatic value-log GC turned off (a [Store.GC] runs it
+// right after deleting blocks, which is when it can reclaim space) and
+// compression off (blocks are mostly compressed chunks already).
+func BadgerOptions() badger.Options {
+	o := badger.DefaultOptions.WithGcInterval(0)
+	o.Options = o.Options.WithLoggingLevel(3) // errors only; badger's INFO lines are noise in a library
+	return o
+}
+
+// OpenBadgerDatastore opens (creating it if needed) a Badger v4 datastore in
+// dir. Badger locks the directory: a second open in any process fails
+// until the first is closed.
+func OpenBadgerDatastore(dir string, opts *badger.Options) (*badger.Datastore, error) {
+	if opts == nil {
+		o := BadgerOptions()
+		opts = &o
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("blockstore: %w", err)
+	}
+	d, err := badger.NewDatastore(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("blockstore: open badger in %s: %w", dir, err)
+	}
+	return d, nil
+}
+
+// OpenBadger opens a persistent Store on a Badger datastore in dir. Close
+// the Store to release the directory.
+func OpenBadger(dir string, opts ...Option) (*Store, error) {
+	d, err := OpenBadgerDatastore(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return FromDatastore(d, opts...), nil
+}
+
+// FromDatastore returns a Store on any batching datastore (Badger, Pebble,
+// flatfs, …): boxo's blockstore over d, no network. Blocks and the pin
+// index share d under separate key prefixes. Closing the Store closes d if
+// d has a Close method.
+func FromDatastore(d ds.Batching, opts ...Option) *Store {
+	s := New(blockservice.New(boxobs.NewBlockstore(d), nil), d, opts...)
+	s.ownsDatastore = true
+	return s
+}
+
+// Close releases the pinner and, for a Store made by [FromDatastore] or
+// [OpenBadger], closes the datastore (which makes everything put durable).
+// It is safe to call more than once.
+func (s *Store) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		if s.pinner != nil {
+			// Flush is a no-op when nothing is dirty; it makes sure the
+			// pin index is in the datastore before the datastore closes.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			errs = append(errs, s.pinner.Flush(ctx))
+			cancel()
+			if c, ok := s.pinner.(interface{ Close() error }); ok {
+				errs = append(errs, c.Close())
+			}
+		}
+		if s.ownsDatastore {
+			errs = append(errs, s.dstore.Close())
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("blockstore: close: %w", err)
+	}
+	return nil
+}

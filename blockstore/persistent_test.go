@@ -1,0 +1,224 @@
+package blockstore_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/cas/castest"
+	"github.com/ipfs/go-cid"
+)
+
+func openBadger(t *testing.T, dir string) *blockstore.Store {
+	t.Helper()
+	s, err := blockstore.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestBadgerConformance(t *testing.T) {
+	s := openBadger(t, t.TempDir())
+	castest.Run(t, func(*testing.T) cas.Store { return s }, castest.Options{Large: !testing.Short()})
+}
+
+func TestBadgerReopen(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s := openBadger(t, dir)
+	small := castest.Payload(1000, 7)
+	large := castest.Payload(5*cas.ChunkSize+3, 7)
+	idSmall, err := s.Put(ctx, small, cas.DagCBOR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idLarge, err := s.Put(ctx, large, cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Pin(ctx, idLarge); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	r := openBadger(t, dir)
+	for id, want := range map[cid.Cid][]byte{idSmall: small, idLarge: large} {
+		got, err := r.Get(ctx, id)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("after reopen Get(%s): %v (equal=%v)", id, err, bytes.Equal(got, want))
+		}
+	}
+	pins, err := r.Pins(ctx)
+	if err != nil || len(pins) != 1 || !pins[0].Equals(idLarge) {
+		t.Fatalf("after reopen Pins = %v, %v; want [%s]", pins, err, idLarge)
+	}
+	// Badger locks its directory: a second open while r is open fails
+	// clearly instead of corrupting the store.
+	if s2, err := blockstore.OpenBadger(dir); err == nil {
+		_ = s2.Close()
+		t.Fatal("a second open of a locked Badger directory succeeded")
+	}
+}
+
+func TestGC(t *testing.T) {
+	ctx := t.Context()
+	s := openBadger(t, t.TempDir())
+	keep := castest.Payload(3*cas.ChunkSize+1, 8)
+	drop := castest.Payload(2*cas.ChunkSize+1, 9)
+	idKeep, _ := s.Put(ctx, keep, cas.Raw)
+	idDrop, _ := s.Put(ctx, drop, cas.Raw)
+	idSmall, _ := s.Put(ctx, []byte("unpinned small"), cas.Raw)
+	if err := s.Pin(ctx, idKeep); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.GC(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// keep: root + 4 leaves; drop: root + 3 leaves; small: 1 block.
+	if st.Kept != 5 || st.Removed != 5 {
+		t.Fatalf("GC kept %d, removed %d; want 5 and 5", st.Kept, st.Removed)
+	}
+	if got, err := s.Get(ctx, idKeep); err != nil || !bytes.Equal(got, keep) {
+		t.Fatalf("pinned value after GC: %v", err)
+	}
+	for _, id := range []cid.Cid{idDrop, idSmall} {
+		if _, err := s.Get(ctx, id); !errors.Is(err, cas.ErrNotFound) {
+			t.Fatalf("unpinned %s after GC: err = %v; want ErrNotFound", id, err)
+		}
+	}
+	// Unpin and collect again: the store is empty.
+	if err := s.Unpin(ctx, idKeep); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.GC(ctx); err != nil || st.Removed != 5 || st.Kept != 0 {
+		t.Fatalf("second GC = %+v, %v; want 5 removed", st, err)
+	}
+}
+
+// A pin whose DAG is not all local must stop GC before it deletes anything.
+func TestGCRefusesIncompletePin(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture()
+	data := castest.Payload(2*cas.ChunkSize+1, 10)
+	id, _ := f.store.Put(ctx, data, cas.Raw)
+	other, _ := f.store.Put(ctx, []byte("garbage"), cas.Raw)
+	if err := f.store.Pin(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	leaf := cas.NewCID(data[:cas.ChunkSize], cas.Raw)
+	if err := f.store.BlockService().Blockstore().DeleteBlock(ctx, leaf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.GC(ctx); !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("GC with a pinned DAG missing a leaf: err = %v; want ErrNotFound", err)
+	}
+	if ok, _ := f.store.Has(ctx, other); !ok {
+		t.Fatal("GC deleted a block although it failed")
+	}
+}
+
+func TestFetchLocal(t *testing.T) {
+	ctx := t.Context()
+	s := blockstore.NewMemory()
+	id, _ := s.Put(ctx, castest.Payload(4*cas.ChunkSize+5, 11), cas.Raw)
+	var calls atomic.Int64
+	p, err := s.Fetch(ctx, id, func(blockstore.Progress) { calls.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Blocks != 6 || calls.Load() != 6 || p.Bytes < 4*cas.ChunkSize+5 {
+		t.Fatalf("Fetch = %+v with %d progress calls; want 6 blocks (root + 5 leaves)", p, calls.Load())
+	}
+	if _, err := s.Fetch(ctx, cas.NewCID([]byte("absent"), cas.Raw), nil); !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("Fetch of an absent root: %v; want ErrNotFound", err)
+	}
+}
+
+// TestKilledImportLosesNothing runs an import in a child process, kills it
+// with SIGKILL part way through, reopens the store and checks that every
+// value the child reported as written is there, byte for byte.
+func TestKilledImportLosesNothing(t *testing.T) {
+	if dir := os.Getenv("GOHAMT_KILL_CHILD"); dir != "" {
+		killChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledImportLosesNothing$")
+	cmd.Env = append(os.Environ(), "GOHAMT_KILL_CHILD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	written := map[int]cid.Cid{}
+	sc := bufio.NewScanner(out)
+	for len(written) < 60 && sc.Scan() {
+		var i int
+		var s string
+		if _, err := fmt.Sscanf(sc.Text(), "wrote %d %s", &i, &s); err != nil {
+			t.Fatalf("child said %q", sc.Text())
+		}
+		written[i] = cid.MustParse(s)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if len(written) < 60 {
+		t.Fatalf("child reported only %d writes before it stopped", len(written))
+	}
+	s := openBadger(t, filepath.Join(dir, "repo"))
+	for i, id := range written {
+		got, err := s.Get(t.Context(), id)
+		if err != nil || !bytes.Equal(got, killPayload(i)) {
+			t.Fatalf("value %d (%s) reported written before SIGKILL: %v", i, id, err)
+		}
+	}
+}
+
+// killChild imports values until it is killed (small values and 3 MiB
+// UnixFS ones), reporting each after Put returns.
+func killChild(dir string) {
+	s, err := blockstore.OpenBadger(filepath.Join(dir, "repo"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	for i := 0; i < 100000; i++ {
+		id, err := s.Put(context.Background(), killPayload(i), cas.Raw)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		fmt.Printf("wrote %d %s\n", i, id)
+	}
+	os.Exit(0)
+}
+
+func killPayload(i int) []byte {
+	n := 100 + i
+	if i%3 == 0 {
+		n = 3*cas.ChunkSize + i
+	}
+	return castest.Payload(n, byte(i))
+}

@@ -1,0 +1,184 @@
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gohamt/gohamt/cas"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// FetchParallel is how many blocks [Store.Fetch] requests at once.
+const FetchParallel = 32
+
+// Progress reports how far a walk has got.
+type Progress struct {
+	Blocks int64 // blocks fetched (or found locally) so far
+	Bytes  int64 // their total size
+}
+
+// Fetch walks the DAG under root and makes every block it reaches local,
+// fetching missing ones through the block service (from peers, on a node)
+// FetchParallel at a time in one session: the embedded counterpart of
+// `ipfs pin add`, without the pin. progress, if not nil, is called after
+// each block from several goroutines at once; it must be quick.
+func (s *Store) Fetch(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
+	if err := cas.CheckCID(root); err != nil {
+		return Progress{}, &cas.Error{Op: "fetch", CID: root, Err: err}
+	}
+	ng := merkledag.NewSession(ctx, merkledag.NewDAGService(s.bserv))
+	var blocksN, bytesN atomic.Int64
+	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+		nd, err := ng.Get(ctx, c)
+		if err != nil {
+			return nil, mapNotFound(err)
+		}
+		p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Add(int64(len(nd.RawData())))}
+		if progress != nil {
+			progress(p)
+		}
+		return nd.Links(), nil
+	}
+	visit := newVisitSet()
+	err := merkledag.Walk(ctx, getLinks, root, visit.add, merkledag.Concurrency(FetchParallel))
+	p := Progress{Blocks: blocksN.Load(), Bytes: bytesN.Load()}
+	if err != nil {
+		return p, &cas.Error{Op: "fetch", CID: root, Err: err}
+	}
+	return p, nil
+}
+
+// GCStats says what a [Store.GC] did.
+type GCStats struct {
+	Kept    int   // blocks reachable from a pin
+	Removed int   // blocks deleted
+	Bytes   int64 // bytes deleted (as the datastore reports sizes; Badger's are approximate)
+}
+
+// GC deletes every block that is not reachable from a pin, then asks the
+// datastore to reclaim the space (Badger's value-log GC). It walks only
+// local blocks: if a pinned DAG is incomplete GC fails and deletes nothing.
+// Values put and not pinned are garbage; Put waits while GC runs.
+func (s *Store) GC(ctx context.Context) (GCStats, error) {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	st, err := s.gc(ctx)
+	if err != nil {
+		return st, &cas.Error{Op: "gc", Err: err}
+	}
+	return st, nil
+}
+
+func (s *Store) gc(ctx context.Context) (GCStats, error) {
+	var st GCStats
+	p, err := s.pins(ctx)
+	if err != nil {
+		return st, err
+	}
+	bs := s.bserv.Blockstore()
+	local := merkledag.NewDAGService(blockservice.New(bs, nil)) // never the network
+	live := newVisitSet()
+	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+		if c.Type() == cid.Raw {
+			// A raw block has no links; only its presence matters.
+			ok, err := bs.Has(ctx, c)
+			if err == nil && !ok {
+				err = fmt.Errorf("%w: %s", cas.ErrNotFound, c)
+			}
+			return nil, err
+		}
+		nd, err := local.Get(ctx, c)
+		if err != nil {
+			return nil, mapNotFound(err)
+		}
+		return nd.Links(), nil
+	}
+	for sp := range p.RecursiveKeys(ctx, false) {
+		if sp.Err != nil {
+			return st, fmt.Errorf("list pins: %w", sp.Err)
+		}
+		if err := merkledag.Walk(ctx, getLinks, sp.Pin.Key, live.add, merkledag.Concurrency(FetchParallel)); err != nil {
+			return st, fmt.Errorf("walk pinned %s (GC deleted nothing): %w", sp.Pin.Key, mapNotFound(err))
+		}
+	}
+	for sp := range p.DirectKeys(ctx, false) {
+		if sp.Err != nil {
+			return st, fmt.Errorf("list pins: %w", sp.Err)
+		}
+		live.add(sp.Pin.Key)
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	keys, err := bs.AllKeysChan(ctx)
+	if err != nil {
+		return st, err
+	}
+	var doomed []cid.Cid
+	for c := range keys {
+		if live.has(c) {
+			st.Kept++
+			continue
+		}
+		doomed = append(doomed, c)
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	for _, c := range doomed {
+		if n, err := bs.GetSize(ctx, c); err == nil {
+			st.Bytes += int64(n)
+		}
+		if err := bs.DeleteBlock(ctx, c); err != nil {
+			return st, fmt.Errorf("delete %s: %w", c, err)
+		}
+		st.Removed++
+	}
+	if gcd, ok := s.dstore.(ds.GCDatastore); ok && st.Removed > 0 {
+		if err := gcd.CollectGarbage(ctx); err != nil {
+			return st, fmt.Errorf("datastore gc: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// visitSet records visited blocks by multihash (the blockstore's key, so a
+// raw and a dag-cbor CID of the same bytes are one block).
+type visitSet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+func newVisitSet() *visitSet { return &visitSet{m: map[string]struct{}{}} }
+
+func (v *visitSet) add(c cid.Cid) bool {
+	k := string(c.Hash())
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.m[k]; ok {
+		return false
+	}
+	v.m[k] = struct{}{}
+	return true
+}
+
+func (v *visitSet) has(c cid.Cid) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok := v.m[string(c.Hash())]
+	return ok
+}
+
+func mapNotFound(err error) error {
+	if err != nil && (ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound)) && !errors.Is(err, cas.ErrNotFound) {
+		return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
+	}
+	return err
+}
