@@ -1,0 +1,183 @@
+package hamt
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gohamt/gohamt/cas"
+	"github.com/ipfs/go-cid"
+	"golang.org/x/sync/singleflight"
+)
+
+const cacheShards = 16
+
+// nodeCache keeps decoded nodes by CID, bounded by the memory estimate of
+// the nodes it holds. Decoded nodes are immutable and shared by every
+// reader.
+//
+// Reads of a cached node take one shard's read lock, so readers never wait
+// for one another; a miss loads outside every lock, and concurrent misses
+// on one CID share a single fetch and decode (singleflight). Eviction is
+// CLOCK per shard: a hit sets the entry's reference bit, the hand clears
+// set bits and evicts the first entry found clear.
+type nodeCache struct {
+	max    int64 // 0: caching disabled
+	size   atomic.Int64
+	hand   atomic.Uint32 // shard the next eviction starts from
+	shards [cacheShards]cacheShard
+	loads  singleflight.Group
+}
+
+type cacheShard struct {
+	mu   sync.RWMutex
+	m    map[string]*cacheItem
+	ring []string // CLOCK order
+	pos  int
+}
+
+type cacheItem struct {
+	n    *node
+	size int64
+	ref  atomic.Bool
+}
+
+func newNodeCache(max int64) *nodeCache {
+	c := &nodeCache{max: max}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*cacheItem)
+	}
+	return c
+}
+
+// shard picks a shard from the CID's last byte, a digest byte.
+func (c *nodeCache) shard(k string) *cacheShard {
+	if k == "" {
+		return &c.shards[0]
+	}
+	return &c.shards[k[len(k)-1]%cacheShards]
+}
+
+// lookup returns the cached node of id, or nil.
+func (c *nodeCache) lookup(id cid.Cid) *node {
+	k := id.KeyString()
+	s := c.shard(k)
+	s.mu.RLock()
+	it := s.m[k]
+	s.mu.RUnlock()
+	if it == nil {
+		return nil
+	}
+	if !it.ref.Load() {
+		it.ref.Store(true)
+	}
+	return it.n
+}
+
+// get returns the decoded node of id, loading it from store on a miss.
+// Errors are [*NodeError]s naming id.
+func (c *nodeCache) get(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
+	if n := c.lookup(id); n != nil {
+		return n, nil
+	}
+	if c.max == 0 {
+		return loadNode(ctx, store, id)
+	}
+	v, err, _ := c.loads.Do(id.KeyString(), func() (any, error) {
+		if n := c.lookup(id); n != nil { // filled while we queued
+			return n, nil
+		}
+		n, err := loadNode(ctx, store, id)
+		if err != nil {
+			return nil, err
+		}
+		c.add(id, n)
+		return n, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*node), nil
+}
+
+func (c *nodeCache) add(id cid.Cid, n *node) {
+	if c.max == 0 {
+		return
+	}
+	it := &cacheItem{n: n, size: n.mem()}
+	if it.size > c.max {
+		return
+	}
+	k := id.KeyString()
+	s := c.shard(k)
+	s.mu.Lock()
+	if _, ok := s.m[k]; ok {
+		s.mu.Unlock()
+		return
+	}
+	s.m[k] = it
+	s.ring = append(s.ring, k)
+	s.mu.Unlock()
+	if c.size.Add(it.size) > c.max {
+		c.evict()
+	}
+}
+
+// evict removes entries until the cache is within its bound, visiting
+// shards round-robin.
+func (c *nodeCache) evict() {
+	for tries := 0; tries < 2*cacheShards && c.size.Load() > c.max; tries++ {
+		s := &c.shards[c.hand.Add(1)%cacheShards]
+		s.mu.Lock()
+		// At most two sweeps: the first may only clear reference bits.
+		for steps := 0; steps < 2*len(s.ring) && c.size.Load() > c.max; steps++ {
+			if s.pos >= len(s.ring) {
+				s.pos = 0
+			}
+			k := s.ring[s.pos]
+			it := s.m[k]
+			if it.ref.Load() {
+				it.ref.Store(false)
+				s.pos++
+				continue
+			}
+			delete(s.m, k)
+			last := len(s.ring) - 1
+			s.ring[s.pos] = s.ring[last]
+			s.ring = s.ring[:last]
+			c.size.Add(-it.size)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// vacate empties the cache.
+func (c *nodeCache) vacate() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		var freed int64
+		for _, it := range s.m {
+			freed += it.size
+		}
+		s.m = make(map[string]*cacheItem)
+		s.ring = nil
+		s.pos = 0
+		s.mu.Unlock()
+		c.size.Add(-freed)
+	}
+}
+
+// loadNode fetches and decodes one node block.
+func loadNode(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
+	data, err := store.Get(ctx, id)
+	if err != nil {
+		return nil, &NodeError{CID: id, Err: err}
+	}
+	n, err := decodeNode(data)
+	if err != nil {
+		return nil, &NodeError{CID: id, Err: err}
+	}
+	n.id = id
+	return n, nil
+}

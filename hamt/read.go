@@ -1,0 +1,178 @@
+package hamt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/gohamt/gohamt/cas"
+	"github.com/ipfs/go-cid"
+	"github.com/ipld/go-ipld-prime/codec/dagcbor"
+	"github.com/ipld/go-ipld-prime/datamodel"
+	"github.com/ipld/go-ipld-prime/node/basicnode"
+)
+
+// reader is what Tree and View share: the store, the options and the
+// decoded-node cache, and the read algorithms over a root node.
+type reader struct {
+	store cas.Store
+	cfg   config
+}
+
+// child returns the node a link entry points to: the writable child a Tree
+// holds, or the decoded node from the cache.
+func (r *reader) child(ctx context.Context, e *entry) (*node, error) {
+	if e.child != nil {
+		return e.child, nil
+	}
+	return r.cfg.cache.get(ctx, r.store, e.link)
+}
+
+func exhausted(depth, hashLen int) error {
+	return fmt.Errorf("%w: depth %d needs byte %d of a %d-byte hash", ErrHashExhausted, depth, depth, hashLen)
+}
+
+// lookup finds the value CID of key under root. A missing key is
+// [ErrNotFound].
+func (r *reader) lookup(ctx context.Context, root *node, key string) (cid.Cid, error) {
+	var hb [32]byte
+	h := r.cfg.hash.sum(key, &hb)
+	n := root
+	for depth := 0; ; depth++ {
+		if depth >= len(h) {
+			return cid.Undef, exhausted(depth, len(h))
+		}
+		i, ok := n.find(h[depth])
+		if !ok {
+			return cid.Undef, ErrNotFound
+		}
+		e := &n.entries[i]
+		if !e.isLink() {
+			j, found := searchBucket(e.bucket, key)
+			if !found {
+				return cid.Undef, ErrNotFound
+			}
+			return e.bucket[j].val, nil
+		}
+		var err error
+		if n, err = r.child(ctx, e); err != nil {
+			return cid.Undef, err
+		}
+	}
+}
+
+// each calls yield for every pair under n in slot order (hash order),
+// depth first. It reports false when yield stopped the walk.
+func (r *reader) each(ctx context.Context, n *node, depth int, yield func(key string, val cid.Cid) bool) (bool, error) {
+	if depth > 64 {
+		return false, fmt.Errorf("%w: links nested deeper than 64 levels", ErrInvalidNode)
+	}
+	for i := range n.entries {
+		e := &n.entries[i]
+		if !e.isLink() {
+			for _, p := range e.bucket {
+				if !yield(p.key, p.val) {
+					return false, nil
+				}
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		c, err := r.child(ctx, e)
+		if err != nil {
+			return false, err
+		}
+		if more, err := r.each(ctx, c, depth+1, yield); !more || err != nil {
+			return more, err
+		}
+	}
+	return true, nil
+}
+
+// count counts the pairs under n, stopping early once it passes limit
+// (limit < 0: no limit). Nodes are read through the cache.
+func (r *reader) count(ctx context.Context, n *node, limit int) (int, error) {
+	c := 0
+	_, err := r.each(ctx, n, 0, func(string, cid.Cid) bool {
+		c++
+		return limit < 0 || c <= limit
+	})
+	return c, err
+}
+
+// Stats describes the shape of a tree.
+type Stats struct {
+	Keys      int   // key/value pairs
+	Nodes     int   // node blocks
+	Depth     int   // deepest node level (the root is 0)
+	Buckets   int   // non-empty buckets
+	Links     int   // links to child nodes
+	NodeBytes int64 // encoded size of all node blocks
+}
+
+func (r *reader) stats(ctx context.Context, n *node, depth int, s *Stats) error {
+	if depth > 64 {
+		return fmt.Errorf("%w: links nested deeper than 64 levels", ErrInvalidNode)
+	}
+	s.Nodes++
+	s.Depth = max(s.Depth, depth)
+	s.NodeBytes += int64(encodedLen(n))
+	for i := range n.entries {
+		e := &n.entries[i]
+		if !e.isLink() {
+			s.Buckets++
+			s.Keys += len(e.bucket)
+			continue
+		}
+		s.Links++
+		c, err := r.child(ctx, e)
+		if err != nil {
+			return err
+		}
+		if err := r.stats(ctx, c, depth+1, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Value helpers: a value is a block of its own (raw codec, or a UnixFS
+// file when large).
+
+func (r *reader) value(ctx context.Context, id cid.Cid) ([]byte, error) {
+	return r.store.Get(ctx, id)
+}
+
+func (r *reader) valueRange(ctx context.Context, id cid.Cid, rg cas.Range) ([]byte, error) {
+	return cas.GetRange(ctx, r.store, id, rg)
+}
+
+func (r *reader) valueNode(ctx context.Context, id cid.Cid) (datamodel.Node, error) {
+	data, err := r.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeValue(data, id)
+}
+
+func decodeValue(data []byte, id cid.Cid) (datamodel.Node, error) {
+	nb := basicnode.Prototype.Any.NewBuilder()
+	if err := dagcbor.Decode(nb, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("value %s is not DAG-CBOR: %w", id, err)
+	}
+	return nb.Build(), nil
+}
+
+// encodeValue is the block of an IPLD value: its DAG-CBOR encoding.
+func encodeValue(v datamodel.Node) ([]byte, error) {
+	if v == nil {
+		return nil, fmt.Errorf("nil IPLD value")
+	}
+	var buf bytes.Buffer
+	if err := dagcbor.Encode(v, &buf); err != nil {
+		return nil, fmt.Errorf("encode value as DAG-CBOR: %w", err)
+	}
+	return buf.Bytes(), nil
+}
