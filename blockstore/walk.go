@@ -33,7 +33,9 @@ func (s *Store) Fetch(ctx context.Context, root cid.Cid, progress func(Progress)
 	if err := cas.CheckCID(root); err != nil {
 		return Progress{}, &cas.Error{Op: "fetch", CID: root, Err: err}
 	}
-	ng := merkledag.NewSession(ctx, merkledag.NewDAGService(s.bserv))
+	// Plain gets, not a bitswap session: each goes through the block
+	// service's GetBlock, where a node puts its per-fetch deadline and retry.
+	ng := merkledag.NewDAGService(s.bserv)
 	var blocksN, bytesN atomic.Int64
 	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
 		nd, err := ng.Get(ctx, c)

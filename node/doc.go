@@ -1,0 +1,39 @@
+// Package node runs an IPFS node inside the Go program: a libp2p host, a
+// bitswap client and server, boxo's block service and pinner, on a Badger
+// block store in a repo folder. No daemon, nothing else installed.
+//
+// A [Node] is a [cas.Store] (with [cas.RangeGetter] and [cas.Pinner]): puts
+// go to the local store; gets look locally first and then ask connected
+// peers over bitswap, checking every block against its CID. Values over
+// 1 MiB are UnixFS files exactly as Kubo builds them, and a byte range
+// fetches only the leaves it overlaps.
+//
+// # Networking
+//
+// By default a node listens on TCP and QUIC (Noise or TLS, yamux) and
+// dials nobody: connect it to peers with [Node.Connect] (or Config.Peers).
+// Content routing is off unless Config.DHT is set, so bitswap asks the
+// peers it is connected to. A private swarm is a pre-shared key
+// (Config.PrivateNetworkKey, TCP only, as libp2p's pnet requires) plus,
+// optionally, an allow-list of peer IDs. Offline mode starts no host at all.
+//
+// # Fetch deadlines
+//
+// Every network fetch of a block runs under Config.FetchTimeout. boxo
+// v0.43's bitswap can lose a want after a want→cancel→want sequence and
+// then wait forever although the peer has the block; when an attempt times
+// out the node closes and redials its connections and asks again, up to
+// Config.FetchRetries times, and never waits past the caller's context. A
+// get of a block that is not local while no peer is connected fails at once
+// with cas.ErrNotFound.
+//
+// # Repo folder
+//
+//	RepoDir/identity.key   the libp2p private key (Ed25519), made once: the peer ID survives restarts
+//	RepoDir/blocks/        the Badger datastore: blocks and the pin index
+//
+// # Concurrency
+//
+// A Node is safe for concurrent use. Close stops every goroutine it
+// started.
+package node

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ipfs/boxo/bitswap"
+	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
+	"github.com/ipfs/boxo/blockservice"
+	boxobs "github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/control"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// dhtFinder is the content routing bitswap asks for providers (nil: none).
+type dhtFinder = routing.ContentDiscovery
+
+func newBitswap(h host.Host, finder dhtFinder, bs boxobs.Blockstore) *bitswap.Bitswap {
+	var f routing.ContentDiscovery
+	if finder != nil {
+		f = finder
+	}
+	return bitswap.New(context.Background(), bsnet.NewFromIpfsHost(h), f, bs,
+		bitswap.SetSendDontHaves(true),
+		bitswap.WithoutDuplicatedBlockStats(),
+	)
+}
+
+func newDHT(h host.Host, bootstrap []string) (*dht.IpfsDHT, error) {
+	var peers []peer.AddrInfo
+	for _, s := range bootstrap {
+		info, err := peer.AddrInfoFromString(s)
+		if err != nil {
+			return nil, fmt.Errorf("node: bootstrap peer %q: %w", s, err)
+		}
+		peers = append(peers, *info)
+	}
+	d, err := dht.New(h, dht.Mode(dht.ModeAuto), dht.BootstrapPeers(peers...))
+	if err != nil {
+		return nil, fmt.Errorf("node: dht: %w", err)
+	}
+	return d, nil
+}
+
+// Provide announces root (and, if recursive, every block of its DAG, which
+// must be local) on the DHT so that other peers can find this node. It
+// needs Config.DHT.
+func (n *Node) Provide(ctx context.Context, root cid.Cid, recursive bool) error {
+	if n.dht == nil {
+		return fmt.Errorf("node: provide %s: content routing is off (set Config.DHT)", root)
+	}
+	keys := []cid.Cid{root}
+	if recursive {
+		local := merkledag.NewDAGService(blockservice.New(n.bstore, nil))
+		getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+			if c.Type() == cid.Raw {
+				return nil, nil
+			}
+			nd, err := local.Get(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			return nd.Links(), nil
+		}
+		seen := cid.NewSet()
+		if err := merkledag.Walk(ctx, getLinks, root, seen.Visit); err != nil {
+			return fmt.Errorf("node: provide %s: walk local DAG: %w", root, err)
+		}
+		keys = seen.Keys()
+	}
+	for _, c := range keys {
+		if err := n.dht.Provide(ctx, c, true); err != nil {
+			return fmt.Errorf("node: provide %s: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// allowList is a connection gater that admits only the listed peers.
+type allowList map[peer.ID]struct{}
+
+func newAllowList(ids []peer.ID) allowList {
+	a := allowList{}
+	for _, id := range ids {
+		a[id] = struct{}{}
+	}
+	return a
+}
+
+func (a allowList) ok(p peer.ID) bool { _, ok := a[p]; return ok }
+
+func (a allowList) InterceptPeerDial(p peer.ID) bool                 { return a.ok(p) }
+func (a allowList) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return a.ok(p) }
+func (a allowList) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (a allowList) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return a.ok(p)
+}
+func (a allowList) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
