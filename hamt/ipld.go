@@ -3,6 +3,7 @@ package hamt
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/ipld/go-ipld-prime/codec/dagcbor"
 	"github.com/ipld/go-ipld-prime/datamodel"
@@ -65,6 +66,11 @@ func decodeNodeIPLD(data []byte) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidNode, err)
 	}
+	// go-ipld-prime's decoder accepts map keys out of canonical order;
+	// DAG-CBOR does not. The canonical form is the one encoding.
+	if enc, err := encodeNodeIPLD(n); err != nil || !bytes.Equal(enc, data) {
+		return nil, fmt.Errorf("%w: not canonical DAG-CBOR (map keys out of order or repeated)", ErrInvalidNode)
+	}
 	return n, nil
 }
 
@@ -97,6 +103,9 @@ func nodeFromIPLD(nd datamodel.Node) (*node, error) {
 				ks, err := k.AsString()
 				if err != nil {
 					return nil, fmt.Errorf("entry %d: %w", slot, err)
+				}
+				if !utf8.ValidString(ks) {
+					return nil, fmt.Errorf("entry %d: bucket key is not valid UTF-8", slot)
 				}
 				l, err := val.AsLink()
 				if err != nil {

@@ -88,6 +88,9 @@ const (
 	nodeOverhead  = 96
 	entryOverhead = 56
 	pairOverhead  = 48
+	// linkMem is a link entry's CID; fixed, so that setting a new child's
+	// CID at flush does not change the estimate.
+	linkMem = 40
 )
 
 func pairMem(p pair) int64 { return pairOverhead + int64(len(p.key)+len(p.val.KeyString())) }
@@ -108,7 +111,7 @@ func (n *node) mem() int64 {
 		if e.bucket != nil {
 			s += bucketMem(e.bucket)
 		} else {
-			s += int64(len(e.link.KeyString()))
+			s += linkMem
 		}
 	}
 	return s

@@ -190,7 +190,7 @@ func (t *Tree) set(ctx context.Context, key string, val cid.Cid) error {
 			if err != nil {
 				return err
 			}
-			t.held += c.heldMem() - bucketMem(e.bucket)
+			t.held += c.heldMem() + linkMem - bucketMem(e.bucket)
 			*e = entry{child: c}
 			t.added(path)
 		}
@@ -319,7 +319,7 @@ func (t *Tree) del(ctx context.Context, key string) error {
 		sortPairs(keep)
 		parent, i := path[top-1], idx[top-1]
 		pe := &parent.entries[i]
-		t.held -= path[top].heldMem()
+		t.held -= path[top].heldMem() + linkMem
 		if len(keep) == 0 {
 			parent.removeAt(slots[top-1], i)
 			t.held -= entryOverhead
