@@ -210,8 +210,10 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 			switch {
 			case lastCorrupt != nil:
 				return maybeSent, lastCorrupt // a gateway lied: say so first
-			case anyRetryable:
-				return maybeSent, errAttempts(attempt, last)
+			case lastAbsent != nil && anyRetryable:
+				// The gateways that answered do not have it; others could
+				// not be reached.
+				return maybeSent, fmt.Errorf("%w; other gateways: %w", lastAbsent, errAttempts(attempt, last))
 			case lastAbsent != nil:
 				return maybeSent, lastAbsent
 			}
