@@ -234,6 +234,8 @@ func decodeNodeRaw(data []byte) (*node, error) {
 		return nil, fmt.Errorf("array of %d entries (want %d)", count, width)
 	}
 	n := &node{}
+	var tmp [width]entry // one exact allocation below instead of append growth
+	k := 0
 	for slot := range width {
 		if d.off < len(data) && data[d.off] == majMap { // {} — the common case
 			d.off++
@@ -244,10 +246,15 @@ func decodeNodeRaw(data []byte) (*node, error) {
 			return nil, fmt.Errorf("entry %d: %w", slot, err)
 		}
 		n.bitmap[slot>>6] |= 1 << uint(slot&63)
-		n.entries = append(n.entries, e)
+		tmp[k] = e
+		k++
 	}
 	if d.off != len(data) {
 		return nil, fmt.Errorf("%d trailing bytes after the node", len(data)-d.off)
+	}
+	if k > 0 {
+		n.entries = make([]entry, k)
+		copy(n.entries, tmp[:k])
 	}
 	return n, nil
 }
