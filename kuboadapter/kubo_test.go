@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,5 +385,61 @@ func TestChunkers(t *testing.T) {
 				t.Fatalf("GetRange: %v", err)
 			}
 		})
+	}
+}
+
+// TestImportConfigCannotChangeCIDs: a node whose Import settings differ
+// from Kubo's defaults in every way add has a parameter for still gives
+// the adapter the cas CIDs, because add states every one of them.
+func TestImportConfigCannotChangeCIDs(t *testing.T) {
+	d := kubotest.Start(t, kubotest.Options{Offline: true, Config: map[string]any{
+		"Import.CidVersion":         0,
+		"Import.HashFunction":       "sha2-256",
+		"Import.UnixFSChunker":      "size-1000",
+		"Import.UnixFSRawLeaves":    false,
+		"Import.UnixFSFileMaxLinks": 2,
+		"Import.UnixFSDAGLayout":    "trickle",
+	}})
+	// The node's own default import differs: prove the settings took.
+	f := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(f, []byte("probe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.CLI(t.Context(), "add", "-Q", "--only-hash", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := string(bytes.TrimSpace(out)); !strings.HasPrefix(c, "Qm") {
+		t.Fatalf("node's default add gave %s; the Import config did not apply", c)
+	}
+	s := newStore(t, d, kuboadapter.WithVerify(false))
+	for _, n := range []int{10, cas.ChunkSize, 3*cas.ChunkSize + 1} {
+		data := castest.Payload(n, 14)
+		got, err := s.Put(t.Context(), data, cas.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := cas.Sum(data, cas.Raw); !got.Equals(want) {
+			t.Fatalf("%d bytes: Kubo gave %s, want %s", n, got, want)
+		}
+	}
+}
+
+// TestPutDetectsForeignLayout: Import.UnixFSPBNodeFieldOrder has no add
+// parameter, and "data-first" changes the dag-pb bytes of large values.
+// A verifying store refuses the CID instead of handing it out.
+func TestPutDetectsForeignLayout(t *testing.T) {
+	d := kubotest.Start(t, kubotest.Options{Offline: true, Config: map[string]any{
+		"Import.UnixFSPBNodeFieldOrder": "data-first",
+	}})
+	data := castest.Payload(2*cas.ChunkSize, 15)
+	want, _ := cas.Sum(data, cas.Raw)
+	got, err := newStore(t, d).Put(t.Context(), data, cas.Raw)
+	if !errors.Is(err, cas.ErrCorrupt) || !strings.Contains(err.Error(), want.String()) {
+		t.Fatalf("verified Put on a data-first node = %s, %v; want ErrCorrupt naming %s", got, err, want)
+	}
+	// Small values are single raw blocks: unaffected.
+	if _, err := newStore(t, d).Put(t.Context(), data[:1000], cas.Raw); err != nil {
+		t.Fatal(err)
 	}
 }
