@@ -35,7 +35,7 @@ func benchValues(b *testing.B, size, count int, stores ...cas.Store) []cid.Cid {
 	return ids
 }
 
-// countingStore wraps the adapter's Observer to count HTTP requests.
+// counter counts HTTP requests through the adapter's Observer.
 type counter struct{ n atomic.Int64 }
 
 func (c *counter) observe(kuboadapter.Event) { c.n.Add(1) }

@@ -143,8 +143,7 @@ func (s *Store) call(ctx context.Context, req *request) (bool, error) {
 	return s.run(ctx, req, func() []*endpoint { return []*endpoint{s.rpc} })
 }
 
-// fetch sends req to the gateways with failover and retries, and returns
-// the gateway that served it.
+// fetch sends req to the gateways with failover and retries.
 func (s *Store) fetch(ctx context.Context, req *request) error {
 	_, err := s.run(ctx, req, s.gateways.snapshot)
 	return err
@@ -346,7 +345,9 @@ func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) 
 	// An error answer: read (some of) the body for its message.
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	herr := newHTTPError(hr, resp, b)
-	o = outcome{class: final, retryAfter: -1, sent: true}
+	// 429 and 503 refuse the request; any other answer may come after the
+	// command ran (a proxy's 502/504, a crash's 500).
+	o = outcome{class: final, retryAfter: -1, sent: status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable}
 	switch status {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		o.class = retryable
