@@ -37,7 +37,7 @@ type cacheShard struct {
 }
 
 type cacheItem struct {
-	n    *node
+	n    atomic.Pointer[node] // nil once evicted
 	size int64
 	ref  atomic.Bool
 }
@@ -60,60 +60,89 @@ func (c *nodeCache) shard(k string) *cacheShard {
 
 // lookup returns the cached node of id, or nil.
 func (c *nodeCache) lookup(id cid.Cid) *node {
+	n, _ := c.lookupItem(id)
+	return n
+}
+
+func (c *nodeCache) lookupItem(id cid.Cid) (*node, *cacheItem) {
 	k := id.KeyString()
 	s := c.shard(k)
 	s.mu.RLock()
 	it := s.m[k]
 	s.mu.RUnlock()
 	if it == nil {
-		return nil
+		return nil, nil
 	}
-	if !it.ref.Load() {
+	n := it.touch()
+	if n == nil {
+		return nil, nil
+	}
+	return n, it
+}
+
+// touch returns the item's node (nil if evicted) and marks it used.
+func (it *cacheItem) touch() *node {
+	n := it.n.Load()
+	if n != nil && !it.ref.Load() {
 		it.ref.Store(true)
 	}
-	return it.n
+	return n
 }
 
 // get returns the decoded node of id, loading it from store on a miss.
 // Errors are [*NodeError]s naming id.
 func (c *nodeCache) get(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
-	if n := c.lookup(id); n != nil {
-		return n, nil
+	n, _, err := c.getItem(ctx, store, id)
+	return n, err
+}
+
+// getItem is get that also returns the cache item holding the node (nil
+// when the node is not cached).
+func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*node, *cacheItem, error) {
+	if n, it := c.lookupItem(id); n != nil {
+		return n, it, nil
 	}
 	if c.max == 0 {
-		return loadNode(ctx, store, id)
+		n, err := loadNode(ctx, store, id)
+		return n, nil, err
+	}
+	type result struct {
+		n  *node
+		it *cacheItem
 	}
 	v, err, _ := c.loads.Do(id.KeyString(), func() (any, error) {
-		if n := c.lookup(id); n != nil { // filled while we queued
-			return n, nil
+		if n, it := c.lookupItem(id); n != nil { // filled while we queued
+			return result{n, it}, nil
 		}
 		n, err := loadNode(ctx, store, id)
 		if err != nil {
 			return nil, err
 		}
-		c.add(id, n)
-		return n, nil
+		return result{n, c.add(id, n)}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return v.(*node), nil
+	r := v.(result)
+	return r.n, r.it, nil
 }
 
-func (c *nodeCache) add(id cid.Cid, n *node) {
+// add caches n and returns its item (nil if not cached).
+func (c *nodeCache) add(id cid.Cid, n *node) *cacheItem {
 	if c.max == 0 {
-		return
+		return nil
 	}
-	it := &cacheItem{n: n, size: n.mem()}
+	it := &cacheItem{size: n.mem()}
+	it.n.Store(n)
 	if it.size > c.max {
-		return
+		return nil
 	}
 	k := id.KeyString()
 	s := c.shard(k)
 	s.mu.Lock()
-	if _, ok := s.m[k]; ok {
+	if old, ok := s.m[k]; ok {
 		s.mu.Unlock()
-		return
+		return old
 	}
 	s.m[k] = it
 	s.ring = append(s.ring, k)
@@ -121,6 +150,7 @@ func (c *nodeCache) add(id cid.Cid, n *node) {
 	if c.size.Add(it.size) > c.max {
 		c.evict()
 	}
+	return it
 }
 
 // evict removes entries until the cache is within its bound, visiting
@@ -142,6 +172,7 @@ func (c *nodeCache) evict() {
 				continue
 			}
 			delete(s.m, k)
+			it.n.Store(nil) // hints to it now fall back to the map
 			last := len(s.ring) - 1
 			s.ring[s.pos] = s.ring[last]
 			s.ring = s.ring[:last]
@@ -159,6 +190,7 @@ func (c *nodeCache) vacate() {
 		var freed int64
 		for _, it := range s.m {
 			freed += it.size
+			it.n.Store(nil)
 		}
 		s.m = make(map[string]*cacheItem)
 		s.ring = nil

@@ -14,14 +14,22 @@ import (
 // data model, and that path is the reference. This file is a hand-written
 // encoder and strict decoder for the one shape a node has. Why: flushing a
 // tree and cold reads are dominated by node coding, and going through
-// basicnode costs an allocation per entry, map sorting and token plumbing
-// for a 256-entry array that is mostly `{}`: BenchmarkNodeCodec measures
-// the fast encoder about 12× and the decoder about 6× faster than the
-// go-ipld-prime path on a typical leaf node (see docs/benchmarks.md). The
-// output is byte-identical: TestCodecMatchesIPLD compares the two on the
-// golden vectors and on random nodes, and FuzzDecodeNode checks that every
-// block this decoder accepts, go-ipld-prime accepts too and both re-encode
-// to the same bytes.
+// basicnode costs allocations per entry, map-key sorting and token
+// plumbing for a 256-entry array that is mostly `{}`. BenchmarkNodeCodec
+// (2-core amd64) measured, fast vs go-ipld-prime:
+//
+//	leaf node (15 one-key buckets)  encode   0.27 µs vs  50 µs, 0 vs 1399 allocs
+//	                                decode   1.9  µs vs 112 µs
+//	interior node (256 links)       encode   1.7  µs vs  97 µs
+//	                                decode  16    µs vs 217 µs
+//
+// (the go-ipld-prime decode figures include the re-encode that checks
+// canonical form, which its decoder does not fully enforce: it accepts
+// unsorted map keys). The output is byte-identical: TestCodecMatchesIPLD
+// compares the two on random nodes, the vector tests on py-hamt's golden
+// blocks, and FuzzDecodeNode checks that every block this decoder accepts,
+// go-ipld-prime accepts too and both re-encode to the same bytes, and that
+// every block go-ipld-prime accepts here, this decoder accepts.
 
 // CBOR major types used by nodes.
 const (

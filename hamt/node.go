@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ipfs/go-cid"
 )
@@ -25,6 +26,12 @@ type entry struct {
 	bucket []pair  // sorted in DAG-CBOR canonical key order
 	link   cid.Cid // child CID as last stored; Undef for a child not yet flushed
 	child  *node   // writable child held by a Tree; nil in decoded nodes
+	// hint is the *cacheItem of link's node, remembered by readers so that
+	// a warm walk follows a pointer instead of looking the CID up. Read
+	// and written atomically (readers of a shared decoded node race on
+	// it); cleared whenever link or child changes. An evicted item has a
+	// nil node, so a hint never keeps a node alive or returns a stale one.
+	hint unsafe.Pointer
 }
 
 func (e *entry) isLink() bool { return e.bucket == nil }
@@ -78,7 +85,10 @@ func (n *node) slots(f func(slot byte, e *entry)) {
 func (n *node) clone() *node {
 	c := &node{bitmap: n.bitmap, id: n.id}
 	c.entries = make([]entry, len(n.entries))
-	copy(c.entries, n.entries)
+	for i := range n.entries {
+		e := &n.entries[i] // not copied whole: hint may be written concurrently
+		c.entries[i] = entry{bucket: e.bucket, link: e.link, child: e.child}
+	}
 	return c
 }
 

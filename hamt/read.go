@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/ipfs/go-cid"
@@ -25,7 +27,19 @@ func (r *reader) child(ctx context.Context, e *entry) (*node, error) {
 	if e.child != nil {
 		return e.child, nil
 	}
-	return r.cfg.cache.get(ctx, r.store, e.link)
+	if it := (*cacheItem)(atomic.LoadPointer(&e.hint)); it != nil {
+		if n := it.touch(); n != nil {
+			return n, nil
+		}
+	}
+	n, it, err := r.cfg.cache.getItem(ctx, r.store, e.link)
+	if err != nil {
+		return nil, err
+	}
+	if it != nil {
+		atomic.StorePointer(&e.hint, unsafe.Pointer(it))
+	}
+	return n, nil
 }
 
 func exhausted(depth, hashLen int) error {

@@ -120,6 +120,7 @@ func (t *Tree) hold(ctx context.Context, e *entry) (*node, error) {
 		}
 	}
 	e.child = n
+	e.hint = nil // the writable child takes over; its CID will change
 	t.held += n.mem()
 	return n, nil
 }
@@ -425,7 +426,7 @@ func (t *Tree) flush(ctx context.Context) (cid.Cid, error) {
 					if err := t.flushNode(gctx, e.child, &buf); err != nil {
 						return err
 					}
-					e.link = e.child.id
+					e.link, e.hint = e.child.id, nil
 				}
 				return nil
 			})
@@ -459,7 +460,7 @@ func (t *Tree) flushNode(ctx context.Context, n *node, buf *[]byte) error {
 			if err := t.flushNode(ctx, c, buf); err != nil {
 				return err
 			}
-			e.link = c.id
+			e.link, e.hint = c.id, nil
 		}
 	}
 	*buf = appendNode((*buf)[:0], n)
