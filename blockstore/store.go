@@ -146,6 +146,7 @@ func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]
 	if err := cas.CheckCID(id); err != nil {
 		return nil, &cas.Error{Op: op, CID: id, Err: err}
 	}
+	ctx = blockservice.ContextWithSession(ctx, s.bserv)
 	root, err := s.block(ctx, id)
 	if err != nil {
 		return nil, &cas.Error{Op: op, CID: id, Err: err}

@@ -396,10 +396,14 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil) {
 		return nil, fmt.Errorf("%w: %s is not local and no peer is connected", cas.ErrNotFound, c)
 	}
+	// One bitswap session per read or walk (the Store puts it in ctx):
+	// wants are batched and go to the peers that answered before, instead
+	// of a broadcast per block.
+	ses := blockservice.NewSession(ctx, r)
 	var lastErr error
 	for attempt := 0; attempt <= n.cfg.FetchRetries; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, n.cfg.FetchTimeout)
-		b, err := r.BlockService.GetBlock(actx, c)
+		b, err := ses.GetBlock(actx, c)
 		cancel()
 		if err == nil {
 			return b, nil

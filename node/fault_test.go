@@ -1,0 +1,140 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/cas/castest"
+	"github.com/gohamt/gohamt/node"
+	boxobs "github.com/ipfs/boxo/blockstore"
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
+	ds "github.com/ipfs/go-datastore"
+	dssync "github.com/ipfs/go-datastore/sync"
+)
+
+// A peer whose store hands out wrong bytes for a block: bitswap on the
+// receiving side hashes what arrives, so the bad copy is never accepted,
+// the get fails clearly while that peer is the only source, and succeeds
+// once an honest peer is connected.
+func TestPeerSendingWrongBytes(t *testing.T) {
+	ctx := t.Context()
+	badStore := dssync.MutexWrap(ds.NewMapDatastore())
+	liar := newNode(t, node.Config{Datastore: badStore})
+	honest := newNode(t, node.Config{})
+	b := newNode(t, node.Config{FetchTimeout: 500 * time.Millisecond, FetchRetries: 1})
+
+	data := []byte("the bytes everybody should get")
+	id, err := liar.Put(ctx, data, cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := honest.Put(ctx, data, cas.Raw); err != nil {
+		t.Fatal(err)
+	}
+	key := boxobs.BlockPrefix.Child(dshelp.MultihashToDsKey(id.Hash()))
+	if err := badStore.Put(ctx, key, []byte("THE BYTES EVERYBODY SHOULD GET")); err != nil {
+		t.Fatal(err)
+	}
+
+	connect(t, b, liar, "tcp")
+	if got, err := b.Get(ctx, id); !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("Get from a lying peer = %q, %v; want ErrNotFound (bad copy rejected)", got, err)
+	}
+	if ok, _ := b.Has(ctx, id); ok {
+		t.Fatal("the bad copy was stored")
+	}
+	connect(t, b, honest, "tcp")
+	got, err := b.Get(ctx, id)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get with an honest peer connected = %q, %v", got, err)
+	}
+}
+
+// The peer serving a dataset goes away part way through a Fetch: with a
+// second peer holding the same data the fetch completes; with none it ends
+// with an error inside the caller's deadline.
+func TestPeerDisconnectsMidTransfer(t *testing.T) {
+	ctx := t.Context()
+	data := castest.Payload(40*cas.ChunkSize, 23)
+	first := newNode(t, node.Config{})
+	second := newNode(t, node.Config{})
+	id, err := first.Put(ctx, data, cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.Put(ctx, data, cas.Raw); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newNode(t, node.Config{FetchTimeout: time.Second, FetchRetries: 1})
+	connect(t, b, first, "tcp")
+	connect(t, b, second, "tcp")
+	var closed atomic.Bool
+	_, err = b.Fetch(ctx, id, func(p blockstore.Progress) {
+		if p.Blocks == 5 && closed.CompareAndSwap(false, true) {
+			go func() { _ = first.Close() }()
+		}
+	})
+	if err != nil {
+		t.Fatalf("Fetch with a second source: %v", err)
+	}
+	if got, err := b.Get(ctx, id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("after fetch: %v", err)
+	}
+
+	// Only one source, and it leaves.
+	lone := newNode(t, node.Config{})
+	id2, err := lone.Put(ctx, castest.Payload(40*cas.ChunkSize, 24), cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newNode(t, node.Config{FetchTimeout: 500 * time.Millisecond, FetchRetries: 1})
+	connect(t, c, lone, "tcp")
+	var once atomic.Bool
+	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	_, err = c.Fetch(fctx, id2, func(p blockstore.Progress) {
+		if p.Blocks == 3 && once.CompareAndSwap(false, true) {
+			go func() { _ = lone.Close() }()
+		}
+	})
+	if err == nil {
+		t.Fatal("Fetch completed although its only source closed")
+	}
+	if !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("Fetch after the source left: %v; want ErrNotFound", err)
+	}
+	if d := time.Since(t0); d > 15*time.Second {
+		t.Fatalf("Fetch took %s to give up", d)
+	}
+}
+
+func TestFetchFromPeerWithProgress(t *testing.T) {
+	ctx := t.Context()
+	a := newNode(t, node.Config{})
+	b := newNode(t, node.Config{})
+	data := castest.Payload(20*cas.ChunkSize+3, 25)
+	id, _ := a.Put(ctx, data, cas.Raw)
+	connect(t, b, a, "quic-v1")
+	var calls atomic.Int64
+	p, err := b.Fetch(ctx, id, func(blockstore.Progress) { calls.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Blocks != 22 || calls.Load() != 22 {
+		t.Fatalf("Fetch = %+v, %d progress calls; want 22 blocks", p, calls.Load())
+	}
+	if err := b.Disconnect(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Get(ctx, id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("fetched value, read offline: %v", err)
+	}
+}
