@@ -1,0 +1,5 @@
+package blosc
+
+func encode(dst, src []byte, opts Options) ([]byte, error) {
+	return nil, ErrInvalidOptions
+}
