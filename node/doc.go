@@ -21,9 +21,13 @@
 //
 // Every network fetch of a block runs under Config.FetchTimeout. boxo
 // v0.43's bitswap can lose a want after a want→cancel→want sequence and
-// then wait forever although the peer has the block; when an attempt times
-// out the node closes and redials its connections and asks again, up to
-// Config.FetchRetries times, and never waits past the caller's context. A
+// then wait forever although the peer has the block. So a timed-out
+// attempt is retried in a fresh bitswap session, up to Config.FetchRetries
+// times, and if nothing at all has arrived from the network for a whole
+// FetchTimeout the node also closes and redials its connections (a fresh
+// connection resends the whole want list). Timeouts while other blocks keep
+// arriving are congestion, and redialling then would only cancel the wants
+// in flight. No get waits past the caller's context. A
 // get of a block that is not local while no peer is connected fails at once
 // with cas.ErrNotFound.
 //

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gohamt/gohamt/blockstore"
@@ -126,6 +127,9 @@ type Node struct {
 	bitswap *bitswap.Bitswap
 	bserv   blockservice.BlockService
 	dht     *dht.IpfsDHT
+
+	lastReceived atomic.Int64 // unix ns of the last block received from the network
+	lastRedial   atomic.Int64 // unix ns of the last redial
 
 	closeOnce sync.Once
 	closeErr  error
@@ -398,14 +402,20 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 	}
 	// One bitswap session per read or walk (the Store puts it in ctx):
 	// wants are batched and go to the peers that answered before, instead
-	// of a broadcast per block.
-	ses := blockservice.NewSession(ctx, r)
+	// of a broadcast per block. A retry uses a fresh session.
 	var lastErr error
 	for attempt := 0; attempt <= n.cfg.FetchRetries; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, n.cfg.FetchTimeout)
-		b, err := ses.GetBlock(actx, c)
+		var b blocks.Block
+		var err error
+		if attempt == 0 {
+			b, err = blockservice.NewSession(ctx, r).GetBlock(actx, c)
+		} else {
+			b, err = r.BlockService.GetBlock(actx, c)
+		}
 		cancel()
 		if err == nil {
+			n.lastReceived.Store(time.Now().UnixNano())
 			return b, nil
 		}
 		if ctx.Err() != nil {
@@ -415,10 +425,28 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 		if !errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
-		n.redial(ctx)
+		n.maybeRedial(ctx)
 	}
 	return nil, fmt.Errorf("%w: %s not received from %d peers in %d attempts of %s: %v",
 		cas.ErrNotFound, c, len(n.host.Network().Peers()), n.cfg.FetchRetries+1, n.cfg.FetchTimeout, lastErr)
+}
+
+// maybeRedial redials the peers when the node looks stuck: nothing has
+// arrived for a whole FetchTimeout and no other goroutine redialled in
+// that time. A timeout while other blocks keep arriving is congestion,
+// not a lost want, and closing connections would only cancel the wants in
+// flight.
+func (n *Node) maybeRedial(ctx context.Context) {
+	window := n.cfg.FetchTimeout.Nanoseconds()
+	now := time.Now().UnixNano()
+	if now-n.lastReceived.Load() < window {
+		return
+	}
+	last := n.lastRedial.Load()
+	if now-last < window || !n.lastRedial.CompareAndSwap(last, now) {
+		return
+	}
+	n.redial(ctx)
 }
 
 // redial closes and reopens the connection to every peer: the cure for

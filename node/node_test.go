@@ -27,7 +27,7 @@ func newNode(t *testing.T, cfg node.Config) *node.Node {
 		cfg.ListenAddrs = loopback
 	}
 	if cfg.FetchTimeout == 0 {
-		cfg.FetchTimeout = 5 * time.Second
+		cfg.FetchTimeout = 20 * time.Second
 	}
 	n, err := node.New(t.Context(), cfg)
 	if err != nil {
