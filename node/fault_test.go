@@ -14,6 +14,7 @@ import (
 	"github.com/gohamt/gohamt/node"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
+	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 )
@@ -136,5 +137,33 @@ func TestFetchFromPeerWithProgress(t *testing.T) {
 	}
 	if got, err := b.Get(ctx, id); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("fetched value, read offline: %v", err)
+	}
+}
+
+// Regression test for boxo v0.43's lost want: wanting a block, cancelling
+// the want, then wanting it again could leave the second want unanswered
+// for good (3 times in 400 rounds when it was found). The node's per-attempt
+// deadline, fresh-session retry and redial must turn that into a short delay.
+func TestWantCancelRewant(t *testing.T) {
+	ctx := t.Context()
+	a := newNode(t, node.Config{})
+	b := newNode(t, node.Config{FetchTimeout: time.Second, FetchRetries: 3})
+	const rounds = 400
+	ids := make([]cid.Cid, rounds)
+	for i := range ids {
+		var err error
+		if ids[i], err = a.Put(ctx, castest.Payload(1000+i, byte(i)), cas.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connect(t, b, a, "tcp")
+	for i, id := range ids {
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(i%5)*100*time.Microsecond)
+		_, _ = b.Get(cctx, id) // usually cancelled before the block arrives
+		cancel()
+		got, err := b.Get(ctx, id)
+		if err != nil || !bytes.Equal(got, castest.Payload(1000+i, byte(i))) {
+			t.Fatalf("round %d: re-want after cancel: %v", i, err)
+		}
 	}
 }
