@@ -252,3 +252,40 @@ func BenchmarkNodeCodec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInsertBudget: the insert of BenchmarkInsert with a 32 MiB write
+// budget, the bounded-memory import. Reports keys/s, the auto-flushes and
+// the peak of the held-node estimate (the memory store itself still grows
+// with what is written; the tree's own share stays near the budget).
+func BenchmarkInsertBudget(b *testing.B) {
+	ctx := context.Background()
+	n := *benchKeys
+	const budget = 32 << 20
+	var elapsed time.Duration
+	var peak int64
+	var auto int
+	for b.Loop() {
+		store := newFaultStore()
+		start := time.Now()
+		tr, err := New(store, WithBufferBytes(budget))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			if err := tr.Set(ctx, benchKey(i), benchValue(i)); err != nil {
+				b.Fatal(err)
+			}
+			if i&1023 == 0 {
+				peak = max(peak, tr.BufferSize())
+			}
+		}
+		if _, err := tr.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		auto = tr.auto
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "keys/s")
+	b.ReportMetric(float64(auto), "auto-flushes")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-buffer-MiB")
+}

@@ -592,8 +592,7 @@ func (t *Tree) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 	}
 }
 
-// Stats walks the tree and describes its shape. NodeBytes counts changed
-// nodes at their encoded size as if flushed.
+// Stats flushes the tree, walks it and describes its shape.
 func (t *Tree) Stats(ctx context.Context) (Stats, error) {
 	t.mu.Lock() // encodedLen of changed nodes reads link CIDs a flush would set
 	defer t.mu.Unlock()
