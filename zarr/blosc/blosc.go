@@ -61,8 +61,8 @@ const (
 
 	maxTypeSize  = 255
 	maxBlockSize = (math.MaxInt32 - maxTypeSize*4) / 3 // BLOSC_MAX_BLOCKSIZE
-	minBuffer    = 128                                  // MIN_BUFFERSIZE
-	maxSplits    = 16                                   // MAX_SPLITS
+	minBuffer    = 128                                 // MIN_BUFFERSIZE
+	maxSplits    = 16                                  // MAX_SPLITS
 )
 
 // Options says how Encode compresses. Zero values are not defaults: use
