@@ -324,11 +324,6 @@ func ListDirFrom(keys iter.Seq2[string, error], dir string) iter.Seq2[string, er
 	}
 }
 
-// ReadAll returns the whole value of key.
-func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
-	return s.Get(ctx, key, ByteRange{})
-}
-
 // sliceRange applies r to a whole value (for stores without native ranges).
 func sliceRange(op, key string, v []byte, r ByteRange) ([]byte, error) {
 	s, e, err := r.Resolve(int64(len(v)))

@@ -1,0 +1,172 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Gzip is the "gzip" codec (RFC 1952, level 0–9), on klauspost/compress.
+// Writers and readers are pooled; it is safe for concurrent use.
+type Gzip struct {
+	level   int
+	writers sync.Pool
+}
+
+// GzipConfig returns the configuration of a gzip codec.
+func GzipConfig(level int) Config {
+	return Config{Name: "gzip", Configuration: mustJSON(map[string]int{"level": level})}
+}
+
+func newGzip(raw json.RawMessage, _ Spec) (any, error) {
+	c := struct {
+		Level *int `json:"level"`
+	}{}
+	if err := unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	if c.Level == nil {
+		return nil, fmt.Errorf("%w: gzip needs \"level\"", ErrInvalidConfig)
+	}
+	if *c.Level < 0 || *c.Level > 9 {
+		return nil, fmt.Errorf("%w: gzip level %d (0–9)", ErrInvalidConfig, *c.Level)
+	}
+	return &Gzip{level: *c.Level}, nil
+}
+
+func (g *Gzip) Config() Config { return GzipConfig(g.level) }
+
+func (g *Gzip) Encode(src []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(src)/2 + 64)
+	w, _ := g.writers.Get().(*gzip.Writer)
+	if w == nil {
+		var err error
+		if w, err = gzip.NewWriterLevel(&buf, g.level); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(&buf)
+	}
+	if _, err := w.Write(src); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	g.writers.Put(w)
+	return buf.Bytes(), nil
+}
+
+var gzipReaders sync.Pool
+
+func (g *Gzip) Decode(src []byte, hint int) ([]byte, error) {
+	r, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if r == nil {
+		r, err = gzip.NewReader(bytes.NewReader(src))
+	} else {
+		err = r.Reset(bytes.NewReader(src))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
+	}
+	defer gzipReaders.Put(r)
+	buf := bytes.NewBuffer(make([]byte, 0, max(hint, 512)))
+	if _, err := io.Copy(buf, r); err != nil {
+		return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Zstd is the "zstd" codec on klauspost/compress/zstd: one encoder per
+// (level, checksum) and one decoder for the process, shared by all chunks
+// through the goroutine-safe EncodeAll and DecodeAll.
+type Zstd struct {
+	level    int
+	checksum bool
+	enc      *zstd.Encoder
+}
+
+// ZstdConfig returns the configuration of a zstd codec.
+func ZstdConfig(level int, checksum bool) Config {
+	return Config{Name: "zstd", Configuration: mustJSON(struct {
+		Level    int  `json:"level"`
+		Checksum bool `json:"checksum"`
+	}{level, checksum})}
+}
+
+type zstdKey struct {
+	level    int
+	checksum bool
+}
+
+var (
+	zstdMu   sync.Mutex
+	zstdEncs = map[zstdKey]*zstd.Encoder{}
+	zstdDec  = sync.OnceValues(func() (*zstd.Decoder, error) {
+		// Concurrency 0 = GOMAXPROCS decoders for DecodeAll; a frame may
+		// not claim more than 1 GiB of window/output.
+		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+	})
+)
+
+func zstdEncoder(level int, checksum bool) (*zstd.Encoder, error) {
+	zstdMu.Lock()
+	defer zstdMu.Unlock()
+	k := zstdKey{level, checksum}
+	if e, ok := zstdEncs[k]; ok {
+		return e, nil
+	}
+	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+		zstd.WithEncoderCRC(checksum), zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
+	if err != nil {
+		return nil, err
+	}
+	zstdEncs[k] = e
+	return e, nil
+}
+
+func newZstd(raw json.RawMessage, _ Spec) (any, error) {
+	c := struct {
+		Level    *int `json:"level"`
+		Checksum bool `json:"checksum"`
+	}{}
+	if err := unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	if c.Level == nil {
+		return nil, fmt.Errorf("%w: zstd needs \"level\"", ErrInvalidConfig)
+	}
+	if *c.Level < -131072 || *c.Level > 22 {
+		return nil, fmt.Errorf("%w: zstd level %d", ErrInvalidConfig, *c.Level)
+	}
+	e, err := zstdEncoder(*c.Level, c.Checksum)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	return &Zstd{level: *c.Level, checksum: c.Checksum, enc: e}, nil
+}
+
+func (z *Zstd) Config() Config { return ZstdConfig(z.level, z.checksum) }
+
+func (z *Zstd) Encode(src []byte) ([]byte, error) {
+	return z.enc.EncodeAll(src, make([]byte, 0, len(src)/2+64)), nil
+}
+
+func (z *Zstd) Decode(src []byte, hint int) ([]byte, error) {
+	d, err := zstdDec()
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.DecodeAll(src, make([]byte, 0, hint))
+	if err != nil {
+		return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+	}
+	return out, nil
+}
