@@ -34,7 +34,7 @@ func newBitswap(h host.Host, finder dhtFinder, bs boxobs.Blockstore) *bitswap.Bi
 	)
 }
 
-func newDHT(h host.Host, bootstrap []string) (*dht.IpfsDHT, error) {
+func newDHT(h host.Host, bootstrap []string, server bool) (*dht.IpfsDHT, error) {
 	var peers []peer.AddrInfo
 	for _, s := range bootstrap {
 		info, err := peer.AddrInfoFromString(s)
@@ -43,7 +43,11 @@ func newDHT(h host.Host, bootstrap []string) (*dht.IpfsDHT, error) {
 		}
 		peers = append(peers, *info)
 	}
-	d, err := dht.New(h, dht.Mode(dht.ModeAuto), dht.BootstrapPeers(peers...))
+	mode := dht.ModeAuto
+	if server {
+		mode = dht.ModeServer
+	}
+	d, err := dht.New(h, dht.Mode(mode), dht.BootstrapPeers(peers...))
 	if err != nil {
 		return nil, fmt.Errorf("node: dht: %w", err)
 	}
@@ -104,3 +108,19 @@ func (a allowList) InterceptSecured(_ network.Direction, p peer.ID, _ network.Co
 	return a.ok(p)
 }
 func (a allowList) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
+
+// FindProviders asks the DHT for up to max peers that announced c. It
+// needs Config.DHT.
+func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
+	if n.dht == nil {
+		return nil, fmt.Errorf("node: find providers of %s: content routing is off (set Config.DHT)", c)
+	}
+	var out []peer.AddrInfo
+	for p := range n.dht.FindProvidersAsync(ctx, c, max) {
+		out = append(out, p)
+	}
+	if len(out) == 0 && ctx.Err() != nil {
+		return nil, fmt.Errorf("node: find providers of %s: %w", c, ctx.Err())
+	}
+	return out, nil
+}

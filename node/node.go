@@ -64,6 +64,11 @@ type Config struct {
 	// BootstrapPeers are the DHT's entry points (full multiaddrs). No
 	// public peers are built in: give them in configuration.
 	BootstrapPeers []string
+	// DHTServer makes the node answer DHT queries from the start instead
+	// of waiting until it finds itself publicly reachable (kad-dht's auto
+	// mode): right for a server with a public address, and for private
+	// swarms and tests on one machine.
+	DHTServer bool
 	// PrivateNetworkKey is a 32-byte libp2p pre-shared key. Only peers with
 	// the same key can connect. QUIC cannot carry a PSK, so a private node
 	// listens on TCP only.
@@ -182,7 +187,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 		var finder dhtFinder
 		if cfg.DHT {
-			if n.dht, err = newDHT(n.host, cfg.BootstrapPeers); err != nil {
+			if n.dht, err = newDHT(n.host, cfg.BootstrapPeers, cfg.DHTServer); err != nil {
 				return nil, err
 			}
 			finder = n.dht
