@@ -2,6 +2,7 @@ package hamt
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -110,7 +111,7 @@ func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*
 		n  *node
 		it *cacheItem
 	}
-	v, err, _ := c.loads.Do(id.KeyString(), func() (any, error) {
+	v, err, shared := c.loads.Do(id.KeyString(), func() (any, error) {
 		if n, it := c.lookupItem(id); n != nil { // filled while we queued
 			return result{n, it}, nil
 		}
@@ -120,6 +121,14 @@ func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*
 		}
 		return result{n, c.add(id, n)}, nil
 	})
+	if err != nil && shared && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The load we joined was cancelled by its caller, not by ours.
+		n, err := loadNode(ctx, store, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		return n, c.add(id, n), nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package hamt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -41,6 +42,9 @@ const (
 )
 
 var nodeHeader = []byte{majArray | 25, 0x01, 0x00} // array(256)
+
+// empties is 256 empty maps, copied in runs between non-empty slots.
+var empties = bytes.Repeat([]byte{majMap}, width)
 
 // appendHead appends a CBOR head in its shortest form.
 func appendHead(b []byte, major byte, n uint64) []byte {
@@ -108,10 +112,8 @@ func appendNode(b []byte, n *node) []byte {
 	b = append(b, nodeHeader...)
 	next := 0 // next slot to write
 	n.slots(func(slot byte, e *entry) {
-		for ; next < int(slot); next++ {
-			b = append(b, majMap) // {}
-		}
-		next++
+		b = append(b, empties[:int(slot)-next]...)
+		next = int(slot) + 1
 		if e.isLink() {
 			b = append(b, majArray|1)
 			b = appendCID(b, e.link)
@@ -124,10 +126,7 @@ func appendNode(b []byte, n *node) []byte {
 			b = appendCID(b, p.val)
 		}
 	})
-	for ; next < width; next++ {
-		b = append(b, majMap)
-	}
-	return b
+	return append(b, empties[:width-next]...)
 }
 
 // encodeNode returns the encoding of n in a new slice.
