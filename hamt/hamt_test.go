@@ -38,6 +38,15 @@ func TestOptions(t *testing.T) {
 	if _, err := New(store, WithBucketSize(1), WithCacheBytes(0), WithBufferBytes(0), nil); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := New(nil); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("New(nil): %v", err)
+	}
+	if _, err := OpenView(context.Background(), nil, cid.Undef); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("OpenView(nil): %v", err)
+	}
+	if _, err := Open(context.Background(), store, cid.Undef); err == nil {
+		t.Error("Open of an undefined root succeeded")
+	}
 }
 
 func TestOperations(t *testing.T) {

@@ -26,7 +26,10 @@ type config struct {
 	cache       *nodeCache // shared with the tree a view comes from
 }
 
-func newConfig(opts []Option) (config, error) {
+func newConfig(store any, opts []Option) (config, error) {
+	if store == nil {
+		return config{}, fmt.Errorf("hamt: %w: nil store", ErrInvalidOption)
+	}
 	c := config{
 		bucketSize:  DefaultBucketSize,
 		cacheBytes:  DefaultCacheBytes,

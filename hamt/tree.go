@@ -37,7 +37,7 @@ type Tree struct {
 
 // New returns an empty tree that writes to store.
 func New(store cas.Store, opts ...Option) (*Tree, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(store, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func New(store cas.Store, opts ...Option) (*Tree, error) {
 // Open returns a writable tree whose current root is the node root. The
 // root block is fetched and checked now; other nodes when first needed.
 func Open(ctx context.Context, store cas.Store, root cid.Cid, opts ...Option) (*Tree, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(store, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ type View struct {
 // OpenView returns a read-only view of the tree whose root node is root.
 // The root block is fetched and checked now.
 func OpenView(ctx context.Context, store cas.Store, root cid.Cid, opts ...Option) (*View, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(store, opts)
 	if err != nil {
 		return nil, err
 	}
