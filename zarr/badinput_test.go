@@ -165,7 +165,9 @@ func TestBadRegions(t *testing.T) {
 }
 
 func TestFillValues(t *testing.T) {
-	f32 := func(b []byte) float32 { return math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24) }
+	f32 := func(b []byte) float32 {
+		return math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	}
 	for _, c := range []struct {
 		dt   zarr.DataType
 		raw  string
