@@ -26,6 +26,10 @@ const (
 // unshuffle undoes a byte shuffle: dst[i*ts+j] = src[j*m+i] for the
 // m = len(src)/ts elements; trailing bytes are copied.
 func unshuffle(ts int, dst, src []byte) {
+	if ts <= 1 {
+		copy(dst, src)
+		return
+	}
 	n := len(src)
 	dst = dst[:n]
 	m := n / ts
@@ -38,9 +42,7 @@ func unshuffle(ts int, dst, src []byte) {
 	case 8:
 		done = unshuffle8(dst, src, m)
 	}
-	if ts > 1 {
-		unshuffleGeneric(ts, dst, src, m, done)
-	}
+	unshuffleGeneric(ts, dst, src, m, done)
 	rem := m * ts
 	copy(dst[rem:], src[rem:])
 }
@@ -74,6 +76,10 @@ func shuffleGeneric(ts int, dst, src []byte, m, from int) {
 
 // shuffle applies a byte shuffle: dst[j*m+i] = src[i*ts+j].
 func shuffle(ts int, dst, src []byte) {
+	if ts <= 1 {
+		copy(dst, src)
+		return
+	}
 	n := len(src)
 	dst = dst[:n]
 	m := n / ts
@@ -86,9 +92,7 @@ func shuffle(ts int, dst, src []byte) {
 	case 8:
 		done = shuffle8(dst, src, m)
 	}
-	if ts > 1 {
-		shuffleGeneric(ts, dst, src, m, done)
-	}
+	shuffleGeneric(ts, dst, src, m, done)
 	rem := m * ts
 	copy(dst[rem:], src[rem:])
 }

@@ -1,0 +1,98 @@
+package blosc
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestBloscLZDecodeHandmade(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stream []byte
+		want   string
+		bad    bool
+	}{
+		{name: "literal with marker", stream: []byte{0x20 | 2, 'a', 'b', 'c'}, want: "abc"},
+		{name: "run", stream: []byte{0, 'x', 2 << 5, 0, 0, 'y'}, want: "xxxxxy"},               // len 2+2=4 at distance 1
+		{name: "overlap 2", stream: []byte{1, 'a', 'b', 4 << 5, 1, 0, '.'}, want: "abababab."}, // len 6 at distance 2
+		{name: "long match", stream: []byte{0, 'z', 7 << 5, 255, 1, 0, 0, '!'}, want: "z" + string(bytes.Repeat([]byte("z"), 6+255+1+3)) + "!"},
+		{name: "far match", stream: append(append([]byte{31}, bytes.Repeat([]byte{'q'}, 32)...),
+			append(literalRuns(bytes.Repeat([]byte{'-'}, 8200-32)), 1<<5|31, 255, 0, 0, 0, 'E')...),
+			want: string(bytes.Repeat([]byte{'q'}, 32)) + string(bytes.Repeat([]byte{'-'}, 8200-32)) + "qqq" + "E"},
+		{name: "empty", stream: nil, bad: true},
+		{name: "literal overruns input", stream: []byte{5, 'a'}, bad: true},
+		{name: "match before start", stream: []byte{0, 'a', 2 << 5, 1, 0, 'b'}, bad: true},
+		{name: "stream ends after match", stream: []byte{0, 'a', 2 << 5, 0}, bad: true},
+		{name: "long length runs out", stream: []byte{0, 'a', 7 << 5, 255}, bad: true},
+		{name: "far distance runs out", stream: []byte{0, 'a', 1<<5 | 31, 255, 0}, bad: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := make([]byte, len(c.want)+8)
+			n, err := blosclzDecode(dst, c.stream)
+			if c.bad {
+				if err == nil {
+					t.Fatalf("decoded %q, want an error", dst[:n])
+				}
+				return
+			}
+			if err != nil || string(dst[:n]) != c.want {
+				t.Fatalf("got %q, %v; want %q", dst[:n], err, c.want)
+			}
+			// Exactly sized output works; one byte less fails.
+			if n, err := blosclzDecode(make([]byte, len(c.want)), c.stream); err != nil || n != len(c.want) {
+				t.Fatalf("exact-size dst: %d, %v", n, err)
+			}
+			if _, err := blosclzDecode(make([]byte, len(c.want)-1), c.stream); err == nil {
+				t.Fatal("short dst: no error")
+			}
+		})
+	}
+}
+
+// literalRuns encodes b as literal runs of at most 32 bytes.
+func literalRuns(b []byte) []byte {
+	var out []byte
+	for len(b) > 0 {
+		n := min(len(b), 32)
+		out = append(out, byte(n-1))
+		out = append(out, b[:n]...)
+		b = b[n:]
+	}
+	return out
+}
+
+func TestBloscLZRoundTrip(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	htab := make([]int32, 1<<blzHashLog)
+	inputs := map[string][]byte{
+		"zeros":  make([]byte, 100_000),
+		"random": randomBytes(rnd, 10_000),
+		"text":   bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog; "), 2000),
+	}
+	// Far matches: a random block repeated after more than 8 KiB.
+	far := randomBytes(rnd, 30_000)
+	copy(far[20_000:], far[:5_000])
+	inputs["far"] = far
+	inputs["smooth"] = refShuffle(4, float32Chunk(200_000))
+	for name, src := range inputs {
+		dst := make([]byte, len(src))
+		n := blosclzEncode(dst, src, htab)
+		if name == "random" {
+			if n != 0 {
+				t.Errorf("random: compressed to %d of %d bytes", n, len(src))
+			}
+			continue
+		}
+		if n == 0 {
+			t.Errorf("%s: did not compress", name)
+			continue
+		}
+		t.Logf("%s: %d -> %d bytes", name, len(src), n)
+		out := make([]byte, len(src))
+		m, err := blosclzDecode(out, dst[:n])
+		if err != nil || m != len(src) || !bytes.Equal(out, src) {
+			t.Fatalf("%s: decode %d, %v; equal %v", name, m, err, bytes.Equal(out, src))
+		}
+	}
+}
