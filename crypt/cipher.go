@@ -71,7 +71,8 @@ func (c *Cipher) Seal(plaintext []byte) ([]byte, error) {
 	}
 	sealed := c.aead.Seal(buf[Overhead:Overhead], nonce, plaintext, c.header)
 	copy(buf[NonceSize:Overhead], sealed[len(plaintext):])
-	return buf[:Overhead+len(plaintext) : Overhead+len(plaintext)], nil
+	n := Overhead + len(plaintext)
+	return buf[:n:n], nil
 }
 
 // Open checks and decrypts a sealed value (nonce ‖ tag ‖ ciphertext) and

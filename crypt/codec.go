@@ -86,10 +86,10 @@ var codecKeys struct {
 
 // SetCodecKey sets the key of every xchacha20poly1305 codec whose header
 // has no key of its own (SetCodecKeyFor): the equivalent of dClimate's
-// EncryptionCodec.set_encryption_key. The key is copied. Arrays opened
-// before the call keep the key they were opened with.
+// EncryptionCodec.set_encryption_key. The key is copied; a nil key removes
+// it. Arrays opened before the call keep the key they were opened with.
 func SetCodecKey(key []byte) error {
-	if len(key) != KeySize {
+	if key != nil && len(key) != KeySize {
 		return fmt.Errorf("crypt: set codec key: %w, got %d", ErrKeySize, len(key))
 	}
 	codecKeys.Lock()
