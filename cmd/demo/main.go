@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"syscall"
 )
 
 // errUsage marks a command line that could not be understood.
@@ -27,12 +29,24 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID},
+		{"import", "DIR", "import a Zarr directory into a HAMT on the repo; print its root CID", runImport},
+		{"export", "CID DIR", "write a dataset out as a Zarr directory", runExport},
+		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs},
+		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value (or part of it)", runGet},
+		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo},
+		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead},
+		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe},
+		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch},
+		{"pin", "CID", "pin a root", runPin},
+		{"unpin", "CID", "unpin a root", runUnpin},
+		{"pins", "", "list pinned roots", runPins},
+		{"gc", "", "delete blocks not reachable from a pin", runGC},
 		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT},
 	}
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -54,15 +68,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // the subcommand printed its usage
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "demo:", err)
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
-			usage(stderr)
+		// One line: errors from libp2p and friends can span several.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+		fmt.Fprintln(stderr, "demo:", msg)
+		if errors.Is(err, errUsage) {
+			if len(args) > 0 && known(args[0]) {
+				fmt.Fprintf(stderr, "run 'demo %s --help' for usage\n", args[0])
+			} else {
+				usage(stderr)
+			}
 			return 2
 		}
 		return 1
 	}
 	return 0
+}
+
+func known(name string) bool {
+	for _, c := range commands() {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func usage(w io.Writer) {

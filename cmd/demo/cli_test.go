@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoBin is the demo binary built once for the tests that run it as a
+// user would.
+var demoBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "demo-bin")
+	if err != nil {
+		panic(err)
+	}
+	demoBin = filepath.Join(dir, "demo")
+	if out, err := exec.Command("go", "build", "-o", demoBin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// demo runs the binary with a repo folder and returns exit code, stdout
+// and stderr.
+func demo(t *testing.T, repo string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(demoBin, args...)
+	cmd.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func mustDemo(t *testing.T, repo string, args ...string) string {
+	t.Helper()
+	code, out, errOut := demo(t, repo, args...)
+	if code != 0 {
+		t.Fatalf("demo %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+const fixture = "../../zarr/testdata/zarrita-v3.zarr"
+
+func TestCLIImportInspectExport(t *testing.T) {
+	repo := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
+	if !strings.HasPrefix(root, "bafyr4") {
+		t.Fatalf("import printed %q, want a dag-cbor CID", root)
+	}
+	// The same import into memory gives the same root: CIDs depend on
+	// content only.
+	if again := strings.TrimSpace(mustDemo(t, repo, "import", "--memory", fixture)); again != root {
+		t.Fatalf("memory import root %s, repo import %s", again, root)
+	}
+	info := mustDemo(t, repo, "info", root)
+	for _, want := range []string{"hamt, 636 keys", "/f32_blosc", "float32", "shape [100 200]", "bytes,blosc", "sharding_indexed"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("info output lacks %q:\n%s", want, info)
+		}
+	}
+	var infoJSON struct {
+		Kind   string `json:"kind"`
+		Keys   int    `json:"keys"`
+		Arrays []struct {
+			Path  string `json:"path"`
+			Shape []int  `json:"shape"`
+		} `json:"arrays"`
+	}
+	if err := json.Unmarshal([]byte(mustDemo(t, repo, "info", "--json", root)), &infoJSON); err != nil || infoJSON.Kind != "hamt" || infoJSON.Keys != 636 || len(infoJSON.Arrays) != 8 {
+		t.Fatalf("info --json = %+v, %v", infoJSON, err)
+	}
+	ls := strings.Split(strings.TrimSpace(mustDemo(t, repo, "ls", root, "f32_zstd/")), "\n")
+	if len(ls) != 101 || ls[0] != "f32_zstd/c/0/0" {
+		t.Fatalf("ls f32_zstd/ gave %d keys starting %q", len(ls), ls[0])
+	}
+	want, _ := os.ReadFile(filepath.Join(fixture, "f32_gzip", "zarr.json"))
+	if got := mustDemo(t, repo, "get", root, "f32_gzip/zarr.json"); got != string(want) {
+		t.Fatalf("get zarr.json differs from the file")
+	}
+	if got := mustDemo(t, repo, "get", root, "f32_gzip/zarr.json", "--range", "2-10"); got != string(want[2:10]) {
+		t.Fatalf("get --range 2-10 = %q, want %q", got, want[2:10])
+	}
+	if got := mustDemo(t, repo, "get", root, "f32_gzip/zarr.json", "--suffix", "5"); got != string(want[len(want)-5:]) {
+		t.Fatalf("get --suffix 5 = %q", got)
+	}
+	csv := mustDemo(t, repo, "read", root, "f32_blosc", "--region", "0:2,0:3")
+	if csv != "0.25,1.25,2.25\n1000.25,1001.25,1002.25\n" {
+		t.Fatalf("read csv = %q", csv)
+	}
+	out := t.TempDir()
+	mustDemo(t, repo, "export", root, out)
+	if d := diffDirs(t, fixture, out); d != "" {
+		t.Fatalf("exported directory differs from the imported one: %s", d)
+	}
+	if pins := mustDemo(t, repo, "pins"); !strings.Contains(pins, root) {
+		t.Fatalf("import did not pin its root; pins:\n%s", pins)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	repo := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"get", "bafybad", "x"}, 1, "bad CID"},
+		{[]string{"get", root, "no/such/key"}, 1, `key "no/such/key" not found`},
+		{[]string{"info", "bafkr4ifpcne3t5pzugtkaqcn5i3nzskjtpfslsnnyejlpte2spfoihzsmi"}, 1, "not a dataset root"},
+		{[]string{"read", root, "f32_blosc", "--region", "0:200,0:1"}, 1, "outside the array"},
+		{[]string{"read", root, "f32_blosc", "--region", "0:2"}, 2, "the array has 2"},
+		{[]string{"get", root}, 2, "usage"},
+		{[]string{"get", root, "zarr.json", "--range", "5-2"}, 2, "--range"},
+		{[]string{"import", "/no/such/dir"}, 1, "/no/such/dir"},
+		{[]string{"fetch", root}, 2, "--peer"},
+		{[]string{"ls", "--no-such-flag", root}, 2, "no-such-flag"},
+		{[]string{"fetch", "--timeout", "10s", "--peer", "/ip4/127.0.0.1/tcp/9/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf", root}, 1, "connect"},
+	} {
+		code, _, errOut := demo(t, repo, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("demo %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.want)
+		}
+		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > tc.code-1 && !strings.Contains(tc.want, "flag") {
+			t.Errorf("demo %s: error is not one line: %q", strings.Join(tc.args, " "), errOut)
+		}
+	}
+	if code, out, _ := demo(t, repo, "info", "--help"); code != 0 {
+		t.Errorf("info --help: exit %d %s", code, out)
+	}
+}
+
+// Two processes: one serves the imported dataset, the other fetches it by
+// root CID alone and exports a byte-identical directory.
+func TestCLIServeAndFetch(t *testing.T) {
+	seedRepo, leechRepo := t.TempDir(), t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, seedRepo, "import", fixture))
+
+	serve := exec.Command(demoBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
+	serve.Env = append(os.Environ(), "GOHAMT_REPO="+seedRepo)
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serveErr bytes.Buffer
+	serve.Stderr = &serveErr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())
+	}
+	var hello struct {
+		PeerID string   `json:"peer_id"`
+		Addrs  []string `json:"addrs"`
+	}
+	if err := json.Unmarshal([]byte(line), &hello); err != nil || len(hello.Addrs) == 0 {
+		t.Fatalf("serve said %q: %v", line, err)
+	}
+	// The repo is locked while serve runs: a second process gets a clear error.
+	if code, _, errOut := demo(t, seedRepo, "pins"); code != 1 || !strings.Contains(errOut, "in use") {
+		t.Errorf("second process on a served repo: exit %d, %q", code, errOut)
+	}
+
+	out := mustDemo(t, leechRepo, "fetch", "--peer", hello.Addrs[0], root)
+	if !strings.Contains(out, "fetched "+root) || !strings.Contains(out, "pinned") {
+		t.Fatalf("fetch said %q", out)
+	}
+	exp := t.TempDir()
+	mustDemo(t, leechRepo, "export", root, exp)
+	if d := diffDirs(t, fixture, exp); d != "" {
+		t.Fatalf("fetched dataset exports differently: %s", d)
+	}
+
+	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- serve.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, serveErr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+	// Clean shutdown released the repo.
+	if pins := mustDemo(t, seedRepo, "pins"); !strings.Contains(pins, root) {
+		t.Fatalf("pins after serve stopped: %q", pins)
+	}
+}
+
+// diffDirs compares two trees file by file and names the first difference.
+func diffDirs(t *testing.T, a, b string) string {
+	t.Helper()
+	files := map[string][]byte{}
+	_ = filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(a, p)
+			files[rel], _ = os.ReadFile(p)
+		}
+		return err
+	})
+	n := 0
+	var diff string
+	_ = filepath.WalkDir(b, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || diff != "" {
+			return err
+		}
+		rel, _ := filepath.Rel(b, p)
+		got, _ := os.ReadFile(p)
+		want, ok := files[rel]
+		switch {
+		case !ok:
+			diff = "extra file " + rel
+		case !bytes.Equal(got, want):
+			diff = "file " + rel + " differs"
+		}
+		n++
+		return nil
+	})
+	if diff == "" && n != len(files) {
+		diff = "missing files"
+	}
+	return diff
+}

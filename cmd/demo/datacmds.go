@@ -1,0 +1,530 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/zarr"
+	"github.com/gohamt/gohamt/zarr/hamtstore"
+	"github.com/ipfs/go-cid"
+	"github.com/ipld/go-ipld-prime/codec/dagcbor"
+	"github.com/ipld/go-ipld-prime/datamodel"
+	"github.com/ipld/go-ipld-prime/node/basicnode"
+)
+
+// copyConcurrency is how many keys import and export move at once.
+const copyConcurrency = 32
+
+// progressStore reports the bytes written through it.
+type progressStore struct {
+	zarr.WritableStore
+	p *progress
+}
+
+func (s progressStore) Set(ctx context.Context, key string, value []byte) error {
+	err := s.WritableStore.Set(ctx, key, value)
+	if err == nil {
+		s.p.Add(int64(len(value)))
+	}
+	return err
+}
+
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("import", "DIR", "Import a Zarr directory store into a HAMT and print its root CID.", stderr)
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	src, err := zarr.OpenDirStore(pos[0])
+	if err != nil {
+		return err
+	}
+	size, err := dirSize(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	dst, err := hamtstore.Create(b.Store)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, "import", size, bf.json)
+	t0 := time.Now()
+	n, err := zarr.Copy(ctx, progressStore{dst, bar}, src, copyConcurrency)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", pos[0], err)
+	}
+	root, err := dst.Flush(ctx)
+	bar.Finish()
+	if err != nil {
+		return fmt.Errorf("import %s: %w", pos[0], err)
+	}
+	if p, ok := b.Store.(cas.Pinner); ok && b.node != nil {
+		if err := p.Pin(ctx, root); err != nil {
+			return fmt.Errorf("import: pin %s: %w", root, err)
+		}
+	}
+	d := time.Since(t0)
+	if bf.json {
+		return printJSON(stdout, map[string]any{"root": root.String(), "keys": n, "bytes": size, "seconds": d.Seconds()})
+	}
+	fmt.Fprintf(stderr, "imported %d keys, %.1f MB in %s (%.1f MB/s)\n", n, float64(size)/1e6, d.Round(time.Millisecond), mbps(size, d))
+	fmt.Fprintln(stdout, root)
+	return nil
+}
+
+// openDataset opens the Zarr store under root read-only, whatever kind of
+// root it is.
+func openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
+	kind, err := rootKind(ctx, s, root)
+	if err != nil {
+		return nil, "", err
+	}
+	switch kind {
+	case "hamt":
+		st, err := hamtstore.Open(ctx, s, root, true)
+		return st, kind, err
+	}
+	return nil, kind, fmt.Errorf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind)
+}
+
+// rootKind tells a HAMT root (a 256-entry dag-cbor list) from a sharded
+// manifest (a map with manifest_version) from anything else.
+func rootKind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
+	if root.Type() != cid.DagCBOR {
+		return "", fmt.Errorf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type()))
+	}
+	b, err := s.Get(ctx, root)
+	if err != nil {
+		return "", err
+	}
+	nb := basicnode.Prototype.Any.NewBuilder()
+	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
+		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)
+	}
+	n := nb.Build()
+	switch n.Kind() {
+	case datamodel.Kind_List:
+		if n.Length() == 256 {
+			return "hamt", nil
+		}
+	case datamodel.Kind_Map:
+		if v, err := n.LookupByString("manifest_version"); err == nil {
+			if s, err := v.AsString(); err == nil {
+				return s, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s is neither a HAMT root nor a sharded manifest", root)
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("export", "CID DIR", "Write a dataset out as a Zarr directory store.", stderr)
+	pos, err := parse(fs, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	src, _, err := openDataset(ctx, b.Store, root)
+	if err != nil {
+		return err
+	}
+	dst, err := zarr.NewDirStore(pos[1])
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, "export", -1, bf.json)
+	t0 := time.Now()
+	n, err := zarr.Copy(ctx, progressStore{dst, bar}, src, copyConcurrency)
+	bar.Finish()
+	if err != nil {
+		return fmt.Errorf("export %s: %w", root, err)
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{"root": root.String(), "dir": pos[1], "keys": n, "seconds": time.Since(t0).Seconds()})
+	}
+	fmt.Fprintf(stdout, "exported %d keys to %s\n", n, pos[1])
+	return nil
+}
+
+func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("ls", "CID [PREFIX]", "List the keys of a dataset (sorted), or those under PREFIX.", stderr)
+	pos, err := parse(fs, args, 1, 2)
+	if err != nil {
+		return err
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	st, _, err := openDataset(ctx, b.Store, root)
+	if err != nil {
+		return err
+	}
+	prefix := ""
+	if len(pos) == 2 {
+		prefix = pos[1]
+	}
+	var keys []string
+	for k, err := range st.ListPrefix(ctx, prefix) {
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if bf.json {
+		return printJSON(stdout, map[string]any{"keys": keys})
+	}
+	for _, k := range keys {
+		fmt.Fprintln(stdout, k)
+	}
+	return nil
+}
+
+func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("get", "CID KEY", "Write the value of KEY to standard output (or part of it).", stderr)
+	rng := fs.String("range", "", "bytes a-b: from a up to but not including b")
+	offset := fs.Int64("offset", -1, "bytes from N to the end")
+	suffix := fs.Int64("suffix", -1, "the last N bytes")
+	pos, err := parse(fs, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	br, err := byteRange(*rng, *offset, *suffix)
+	if err != nil {
+		return err
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	st, _, err := openDataset(ctx, b.Store, root)
+	if err != nil {
+		return err
+	}
+	v, err := st.Get(ctx, pos[1], br)
+	if err != nil {
+		if errors.Is(err, zarr.ErrAbsent) {
+			return fmt.Errorf("key %q not found in %s", pos[1], root)
+		}
+		return err
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{"key": pos[1], "value": v})
+	}
+	_, err = stdout.Write(v)
+	return err
+}
+
+func byteRange(rng string, offset, suffix int64) (zarr.ByteRange, error) {
+	set := 0
+	for _, b := range []bool{rng != "", offset >= 0, suffix >= 0} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		return zarr.All(), fmt.Errorf("%w: give one of --range, --offset, --suffix", errUsage)
+	case rng != "":
+		a, c, ok := strings.Cut(rng, "-")
+		start, err1 := strconv.ParseInt(a, 10, 64)
+		end, err2 := strconv.ParseInt(c, 10, 64)
+		if !ok || err1 != nil || err2 != nil || start < 0 || end < start {
+			return zarr.All(), fmt.Errorf("%w: --range %q: want a-b with 0 <= a <= b", errUsage, rng)
+		}
+		return zarr.Range(start, end), nil
+	case offset >= 0:
+		return zarr.Offset(offset), nil
+	case suffix >= 0:
+		return zarr.Suffix(suffix), nil
+	}
+	return zarr.All(), nil
+}
+
+type arrayInfo struct {
+	Path      string   `json:"path"`
+	Shape     []int    `json:"shape"`
+	Chunks    []int    `json:"chunks"`
+	DataType  string   `json:"data_type"`
+	Codecs    []string `json:"codecs"`
+	DimNames  []string `json:"dimension_names,omitempty"`
+	FillValue string   `json:"fill_value"`
+}
+
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("info", "CID", "Say what kind of root CID is and what it holds.", stderr)
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	st, kind, err := openDataset(ctx, b.Store, root)
+	if err != nil {
+		return err
+	}
+	var keys int
+	var arrays []arrayInfo
+	var groups []string
+	for k, err := range st.List(ctx) {
+		if err != nil {
+			return err
+		}
+		keys++
+		if k != "zarr.json" && !strings.HasSuffix(k, "/zarr.json") {
+			continue
+		}
+		doc, err := st.Get(ctx, k, zarr.All())
+		if err != nil {
+			return err
+		}
+		meta, err := zarr.ParseNode(doc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		path := strings.TrimSuffix(strings.TrimSuffix(k, "zarr.json"), "/")
+		switch m := meta.(type) {
+		case *zarr.ArrayMetadata:
+			ai := arrayInfo{Path: path, Shape: m.Shape, DataType: string(m.DataType), FillValue: string(m.FillValue)}
+			ai.Chunks, _ = m.ChunkShape()
+			for _, c := range m.Codecs {
+				ai.Codecs = append(ai.Codecs, c.Name)
+			}
+			for _, d := range m.DimensionNames {
+				if d != nil {
+					ai.DimNames = append(ai.DimNames, *d)
+				}
+			}
+			arrays = append(arrays, ai)
+		case *zarr.GroupMetadata:
+			groups = append(groups, path)
+		}
+	}
+	slices.SortFunc(arrays, func(a, b arrayInfo) int { return strings.Compare(a.Path, b.Path) })
+	slices.Sort(groups)
+	if bf.json {
+		return printJSON(stdout, map[string]any{"root": root.String(), "kind": kind, "keys": keys, "groups": groups, "arrays": arrays})
+	}
+	fmt.Fprintf(stdout, "%s: %s, %d keys, %d groups, %d arrays\n", root, kind, keys, len(groups), len(arrays))
+	for _, a := range arrays {
+		fmt.Fprintf(stdout, "  %-24s %-10s shape %v chunks %v codecs %s", "/"+a.Path, a.DataType, a.Shape, a.Chunks, strings.Join(a.Codecs, ","))
+		if len(a.DimNames) > 0 {
+			fmt.Fprintf(stdout, " dims %s", strings.Join(a.DimNames, ","))
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
+}
+
+func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("read", "CID ARRAY", "Print a region of an array as CSV (one row per last-dimension run) or JSON.", stderr)
+	region := fs.String("region", "", "start:stop per dimension, comma-separated (default: the whole array)")
+	format := fs.String("format", "csv", "csv or json")
+	pos, err := parse(fs, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("%w: --format %q: want csv or json", errUsage, *format)
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	st, _, err := openDataset(ctx, b.Store, root)
+	if err != nil {
+		return err
+	}
+	arr, err := zarr.OpenArray(ctx, st, strings.Trim(pos[1], "/"))
+	if err != nil {
+		return err
+	}
+	start, stop, err := parseRegion(*region, arr.Shape())
+	if err != nil {
+		return err
+	}
+	vals, err := readValues(ctx, arr, start, stop)
+	if err != nil {
+		return err
+	}
+	shape := make([]int, len(start))
+	for i := range start {
+		shape[i] = stop[i] - start[i]
+	}
+	if bf.json || *format == "json" {
+		return printJSON(stdout, map[string]any{"array": arr.Path(), "start": start, "stop": stop, "shape": shape, "data_type": arr.DataType(), "data": vals})
+	}
+	row := 1
+	if len(shape) > 0 {
+		row = max(shape[len(shape)-1], 1)
+	}
+	w := csv.NewWriter(stdout)
+	for i := 0; i < len(vals); i += row {
+		rec := make([]string, 0, row)
+		for _, v := range vals[i:min(i+row, len(vals))] {
+			rec = append(rec, fmt.Sprint(v))
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func parseRegion(s string, shape []int) (start, stop []int, err error) {
+	start = make([]int, len(shape))
+	stop = slices.Clone(shape)
+	if s == "" {
+		return start, stop, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != len(shape) {
+		return nil, nil, fmt.Errorf("%w: --region %q has %d dimensions, the array has %d", errUsage, s, len(parts), len(shape))
+	}
+	for i, p := range parts {
+		a, c, ok := strings.Cut(p, ":")
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(c)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, nil, fmt.Errorf("%w: --region %q: dimension %d is %q, want start:stop", errUsage, s, i, p)
+		}
+		start[i], stop[i] = x, y
+	}
+	return start, stop, nil
+}
+
+// readValues reads a region into []any in C order, whatever the dtype.
+func readValues(ctx context.Context, a *zarr.Array, start, stop []int) ([]any, error) {
+	switch a.DataType() {
+	case zarr.Bool:
+		return readAs[bool](ctx, a, start, stop)
+	case zarr.Int8:
+		return readAs[int8](ctx, a, start, stop)
+	case zarr.Int16:
+		return readAs[int16](ctx, a, start, stop)
+	case zarr.Int32:
+		return readAs[int32](ctx, a, start, stop)
+	case zarr.Int64:
+		return readAs[int64](ctx, a, start, stop)
+	case zarr.Uint8:
+		return readAs[uint8](ctx, a, start, stop)
+	case zarr.Uint16:
+		return readAs[uint16](ctx, a, start, stop)
+	case zarr.Uint32:
+		return readAs[uint32](ctx, a, start, stop)
+	case zarr.Uint64:
+		return readAs[uint64](ctx, a, start, stop)
+	case zarr.Float16, zarr.Float32:
+		return readAs[float32](ctx, a, start, stop)
+	case zarr.Float64:
+		return readAs[float64](ctx, a, start, stop)
+	case zarr.Complex64:
+		return readAs[complex64](ctx, a, start, stop)
+	case zarr.Complex128:
+		return readAs[complex128](ctx, a, start, stop)
+	}
+	return nil, fmt.Errorf("array %s: cannot print data type %s", a.Path(), a.DataType())
+}
+
+func readAs[T zarr.Element](ctx context.Context, a *zarr.Array, start, stop []int) ([]any, error) {
+	vs, err := zarr.Read[T](ctx, a, start, stop)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = jsonable(v)
+	}
+	return out, nil
+}
+
+// jsonable turns values JSON cannot hold (NaN, ±Inf, complex) into the
+// spellings Zarr's own JSON uses.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case float32:
+		return jsonable(float64(x))
+	case float64:
+		switch {
+		case x != x:
+			return "NaN"
+		case x > 1.7976931348623157e308:
+			return "Infinity"
+		case x < -1.7976931348623157e308:
+			return "-Infinity"
+		}
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	case complex64:
+		return []any{jsonable(float64(real(x))), jsonable(float64(imag(x)))}
+	case complex128:
+		return []any{jsonable(real(x)), jsonable(imag(x))}
+	}
+	return v
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/cas"
+)
+
+// runServe runs the node online until the context ends (SIGINT/SIGTERM).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]...", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
+	fs.Var(&bf.listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces)")
+	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	if b.node == nil {
+		return fmt.Errorf("serve: needs the embedded node (not --memory or --kubo-rpc)")
+	}
+	addrs := make([]string, 0)
+	for _, a := range b.node.Addrs() {
+		addrs = append(addrs, a.String())
+	}
+	if bf.json {
+		if err := printJSON(stdout, map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "peer %s\n", b.node.ID())
+		for _, a := range addrs {
+			fmt.Fprintf(stdout, "listening %s\n", a)
+		}
+		fmt.Fprintln(stdout, "serving; interrupt to stop")
+	}
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+	<-ctx.Done()
+	if !bf.json {
+		fmt.Fprintln(stdout, "stopping")
+	}
+	return nil
+}
+
+// runFetch connects to peers, fetches a whole dataset and pins it.
+func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] CID", "Fetch every block of a dataset from peers into the repo and pin it.", stderr)
+	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; required)")
+	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if len(bf.peers) == 0 {
+		return fmt.Errorf("%w: fetch needs --peer", errUsage)
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	b, err := bf.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	if b.node == nil {
+		return fmt.Errorf("fetch: needs the embedded node")
+	}
+	bar := newProgress(stderr, "fetch", -1, bf.json)
+	var last int64
+	t0 := time.Now()
+	p, err := b.node.Fetch(ctx, root, func(p blockstore.Progress) {
+		bar.Add(p.Bytes - swapLast(&last, p.Bytes))
+	})
+	bar.Finish()
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", root, err)
+	}
+	if err := b.node.Pin(ctx, root); err != nil {
+		return fmt.Errorf("fetch %s: pin: %w", root, err)
+	}
+	d := time.Since(t0)
+	if bf.json {
+		return printJSON(stdout, map[string]any{"root": root.String(), "blocks": p.Blocks, "bytes": p.Bytes, "seconds": d.Seconds(), "pinned": true})
+	}
+	fmt.Fprintf(stdout, "fetched %s: %d blocks, %.1f MB in %s (%.1f MB/s), pinned\n", root, p.Blocks, float64(p.Bytes)/1e6, d.Round(time.Millisecond), mbps(p.Bytes, d))
+	return nil
+}
+
+// swapLast stores v in *last and returns the old value. Progress callbacks
+// report running totals from several goroutines; the difference is what
+// the bar needs, and a late smaller total gives a negative step that the
+// next one makes up.
+func swapLast(last *int64, v int64) int64 {
+	old := *last
+	*last = v
+	return old
+}
+
+func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return pinCmd(ctx, "pin", args, stdout, stderr)
+}
+
+func runUnpin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return pinCmd(ctx, "unpin", args, stdout, stderr)
+}
+
+func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet(op, "CID", op+" a root (recursively).", stderr)
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	root, err := parseCID(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	p, ok := b.Store.(cas.Pinner)
+	if !ok {
+		return fmt.Errorf("%s: %w", op, errNotSupported)
+	}
+	if op == "pin" {
+		err = p.Pin(ctx, root)
+	} else {
+		err = p.Unpin(ctx, root)
+	}
+	if err != nil {
+		return err
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{op: root.String()})
+	}
+	fmt.Fprintf(stdout, "%sned %s\n", op, root)
+	return nil
+}
+
+func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("pins", "", "List the pinned roots.", stderr)
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	p, ok := b.Store.(cas.Pinner)
+	if !ok {
+		return fmt.Errorf("pins: %w", errNotSupported)
+	}
+	pins, err := p.Pins(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]string, len(pins))
+	for i, c := range pins {
+		out[i] = c.String()
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{"pins": out})
+	}
+	for _, s := range out {
+		fmt.Fprintln(stdout, s)
+	}
+	return nil
+}
+
+func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, bf := newFlagSet("gc", "", "Delete every block not reachable from a pin.", stderr)
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	if b.node == nil {
+		return fmt.Errorf("gc: needs the embedded node")
+	}
+	st, err := b.node.GC(ctx)
+	if err != nil {
+		return err
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{"kept": st.Kept, "removed": st.Removed, "bytes_removed": st.Bytes})
+	}
+	fmt.Fprintf(stdout, "removed %d blocks (%.1f MB), kept %d\n", st.Removed, float64(st.Bytes)/1e6, st.Kept)
+	return nil
+}
