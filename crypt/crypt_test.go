@@ -355,6 +355,9 @@ func TestDecryptErrors(t *testing.T) {
 		checkDecryptErr(t, name, err, key)
 	}
 	// The message says what went wrong.
+	if err := s.Inner().Set(ctx, key, tampered["flipped byte 40"]); err != nil {
+		t.Fatal(err)
+	}
 	_, err = s.Get(ctx, key, zarr.All())
 	if msg := err.Error(); !strings.Contains(msg, "decryption failed") || !strings.Contains(msg, "wrong key or header") {
 		t.Errorf("message: %s", msg)
