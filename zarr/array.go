@@ -196,6 +196,9 @@ func CreateArray(ctx context.Context, s Store, path string, cfg ArrayConfig) (*A
 	if err != nil {
 		return nil, &KeyError{Op: "create", Key: key, Err: err}
 	}
+	// Write the codecs with their defaults filled in (blosc typesize), as
+	// zarr-python does.
+	a.meta.Codecs = a.pipe.Configs()
 	if err := writeMeta(ctx, s, p, &a.meta); err != nil {
 		return nil, err
 	}

@@ -13,18 +13,19 @@ import (
 )
 
 var codecChains = map[string][]codec.Config{
-	"bytes-le":      {codec.Bytes("little")},
-	"bytes-be":      {codec.Bytes("big")},
-	"gzip":          {codec.Bytes("little"), codec.GzipConfig(5)},
-	"zstd":          {codec.Bytes("little"), codec.ZstdConfig(3, true)},
-	"transpose-crc": {codec.TransposeConfig(1, 0), codec.Bytes("big"), codec.CRC32CConfig()},
-	"blosc-zstd":    {codec.Bytes("little"), codec.BloscConfig("zstd", 5, "shuffle", 0)},
-	"blosc-lz4-bit": {codec.Bytes("little"), codec.BloscConfig("lz4", 5, "bitshuffle", 0)},
-	"blosc-blosclz": {codec.Bytes("little"), codec.BloscConfig("blosclz", 5, "noshuffle", 0)},
-	"blosc-zlib":    {codec.Bytes("little"), codec.BloscConfig("zlib", 5, "shuffle", 0)},
-	"sharded-end":   {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.Bytes("little"), codec.ZstdConfig(1, false)}, []codec.Config{codec.Bytes("little"), codec.CRC32CConfig()}, "end")},
-	"sharded-start": {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.Bytes("big")}, []codec.Config{codec.Bytes("little")}, "start")},
-	"sharded-inner": {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.TransposeConfig(1, 0), codec.Bytes("little"), codec.BloscConfig("lz4", 3, "shuffle", 0), codec.CRC32CConfig()}, []codec.Config{codec.Bytes("little"), codec.CRC32CConfig()}, "end"), codec.GzipConfig(1)},
+	"bytes-le":           {codec.Bytes("little")},
+	"bytes-be":           {codec.Bytes("big")},
+	"gzip":               {codec.Bytes("little"), codec.GzipConfig(5)},
+	"zstd":               {codec.Bytes("little"), codec.ZstdConfig(3, true)},
+	"transpose-crc":      {codec.TransposeConfig(1, 0), codec.Bytes("big"), codec.CRC32CConfig()},
+	"blosc-zstd":         {codec.Bytes("little"), codec.BloscConfig("zstd", 5, "shuffle", 0)},
+	"blosc-lz4-bit":      {codec.Bytes("little"), codec.BloscConfig("lz4", 5, "bitshuffle", 0)},
+	"blosc-blosclz":      {codec.Bytes("little"), codec.BloscConfig("blosclz", 5, "noshuffle", 0)},
+	"blosc-zlib":         {codec.Bytes("little"), codec.BloscConfig("zlib", 5, "shuffle", 0)},
+	"sharded-end":        {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.Bytes("little"), codec.ZstdConfig(1, false)}, []codec.Config{codec.Bytes("little"), codec.CRC32CConfig()}, "end")},
+	"sharded-start":      {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.Bytes("big")}, []codec.Config{codec.Bytes("little")}, "start")},
+	"sharded-inner":      {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.TransposeConfig(1, 0), codec.Bytes("little"), codec.BloscConfig("lz4", 3, "shuffle", 0), codec.CRC32CConfig()}, []codec.Config{codec.Bytes("little"), codec.CRC32CConfig()}, "end")},
+	"sharded-outer-gzip": {codec.ShardingConfig([]int{3, 4}, []codec.Config{codec.Bytes("little")}, []codec.Config{codec.Bytes("little"), codec.CRC32CConfig()}, "end"), codec.GzipConfig(1)},
 }
 
 func stores(t *testing.T) map[string]zarr.Store {

@@ -261,3 +261,6 @@ func TestFloat16Read(t *testing.T) {
 		t.Errorf("create float16: %v", err)
 	}
 }
+
+func nanF64() float64 { return math.NaN() }
+func infF64() float64 { return math.Inf(1) }

@@ -159,7 +159,17 @@ func parseFloatInto(out []byte, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &s); err == nil {
 		switch {
 		case s == "NaN":
-			f = math.NaN()
+			// The canonical quiet NaN (numpy's and JavaScript's), not
+			// Go's math.NaN(), whose payload is 1.
+			switch len(out) {
+			case 2:
+				binary.LittleEndian.PutUint16(out, 0x7e00)
+			case 4:
+				binary.LittleEndian.PutUint32(out, 0x7fc00000)
+			case 8:
+				binary.LittleEndian.PutUint64(out, 0x7ff8000000000000)
+			}
+			return nil
 		case s == "Infinity":
 			f = math.Inf(1)
 		case s == "-Infinity":
@@ -203,6 +213,8 @@ func FillValueJSON(d DataType, v any) (json.RawMessage, error) {
 	fl := func(f float64) json.RawMessage {
 		switch {
 		case math.IsNaN(f):
+			// Any NaN is written as "NaN", which reads back as the
+			// canonical quiet NaN.
 			return json.RawMessage(`"NaN"`)
 		case math.IsInf(f, 1):
 			return json.RawMessage(`"Infinity"`)

@@ -16,7 +16,6 @@ import (
 // optionally crc32c), so the index of a shard can be read alone by byte
 // range, and then one inner chunk by another.
 type Sharding struct {
-	cfg       Config
 	chunk     []int
 	perShard  []int
 	n         int
@@ -53,7 +52,7 @@ func newSharding(raw json.RawMessage, s Spec) (any, error) {
 	if len(c.ChunkShape) != len(s.Shape) {
 		return nil, fmt.Errorf("%w: inner chunk_shape %v for shard shape %v", ErrInvalidConfig, c.ChunkShape, s.Shape)
 	}
-	sh := &Sharding{cfg: Config{Name: "sharding_indexed", Configuration: raw}, chunk: c.ChunkShape, atEnd: true, shard: s}
+	sh := &Sharding{chunk: c.ChunkShape, atEnd: true, shard: s}
 	if c.IndexLocation != nil {
 		switch *c.IndexLocation {
 		case "start":
@@ -94,7 +93,13 @@ func newSharding(raw json.RawMessage, s Spec) (any, error) {
 	return sh, nil
 }
 
-func (sh *Sharding) Config() Config { return sh.cfg }
+func (sh *Sharding) Config() Config {
+	loc := "end"
+	if !sh.atEnd {
+		loc = "start"
+	}
+	return ShardingConfig(sh.chunk, sh.inner.Configs(), sh.index.Configs(), loc)
+}
 
 // InnerSpec is the spec of one inner chunk.
 func (sh *Sharding) InnerSpec() Spec { return sh.inner.Spec() }
