@@ -1,2 +1,91 @@
-// Package zarr reads and writes Zarr v3 hierarchies (design document below).
+// Package zarr reads and writes Zarr v3 hierarchies — arrays and groups —
+// on any store: a folder on disk, memory, or a HAMT on IPFS
+// (package zarr/hamtstore), so a Go program can read a climate dataset from
+// IPFS and write one that zarr-python, xarray and zarrita open.
+//
+// # Packages
+//
+//	zarr            stores (interface, MemoryStore, DirStore), metadata, data
+//	                types, arrays and groups, region reads and writes
+//	zarr/codec      the codec pipeline and every codec: bytes, transpose,
+//	                crc32c, gzip, zstd, blosc, sharding_indexed; a registry
+//	zarr/blosc      the Blosc frame format in pure Go (used by codec "blosc")
+//	zarr/hamtstore  the Store over a gohamt HAMT (keys verbatim, raw values)
+//	zarr/zarrtest   the conformance suite every Store runs
+//
+// # Stores
+//
+// Store has one method, Get(ctx, key, ByteRange) ([]byte, error); a missing
+// key is an error wrapping ErrAbsent (a sentinel, so "absent" stays
+// distinct from failures and composes with errors.Is and %w, as io/fs's
+// ErrNotExist does). Extra abilities are capability interfaces, in the
+// manner of io/fs: ExistsStore, WritableStore (Set, SetIfAbsent, Delete),
+// ListableStore (List, ListPrefix, ListDir), PartialWriter, ManyGetter.
+// Caps reports zarr-python's supports_writes / deletes / partial_writes /
+// listing: from CapabilityStore when a store states them (a read-only store
+// may have Set and refuse it with ErrReadOnly), else from its interfaces.
+// Helpers take the fast path when a store has one: GetMany (concurrent
+// Gets, bounded), Exists, Copy.
+//
+// ByteRange is All, Range(start, end) (end exclusive), Offset(o) or
+// Suffix(n), resolved by the same rules in every store (ByteRange.Resolve):
+// cut at the end; a start past the end is ErrInvalidRange. Keys are
+// "/"-separated without a leading slash; CheckKey rejects empty, "." and
+// ".." segments. Every store error is a *KeyError naming the operation and
+// the key.
+//
+// # Arrays
+//
+// Metadata is Zarr v3 zarr.json (ArrayMetadata, GroupMetadata), written
+// with zarr-python's field order and two-space indent. Fill values accept
+// numbers, "NaN", "Infinity", "-Infinity", and "0x…" raw bits; "NaN" is
+// the canonical quiet NaN (0x7fc00000 / 0x7ff8000000000000), as numpy and
+// JavaScript have it. Consolidated metadata is the "consolidated_metadata"
+// member of a group's zarr.json ({"kind":"inline","must_understand":false,
+// "metadata":{relative path: document}}), as zarr-python 3 and xarray write
+// it: Consolidate writes it, Group.Open and Group.Members use it.
+//
+// Data types: bool, int8–int64, uint8–uint64, float16 (read only),
+// float32, float64, complex64, complex128. Chunk grid: regular. Chunk keys:
+// "default" ("c/1/2" or "c.1.2") and "v2" ("1.2" or "1/2").
+//
+// In memory a chunk is a C-order array of little-endian elements; the codec
+// pipeline (package codec) turns it into stored bytes and back. Region I/O:
+// Read, ReadInto, ReadAll and Write are generic over Element (the Go type
+// must match the data type; float16 reads into float32 or raw uint16);
+// Array.ReadBytes and Array.WriteBytes are the untyped forms. A read
+// enumerates the chunks the region touches and fetches and decodes them
+// with at most Array.SetConcurrency (default 16) in flight; each chunk's
+// part of the region is copied straight from the decoded chunk to its place
+// in the destination (contiguous runs of whole trailing dimensions are one
+// copy). A missing chunk reads as the fill value. A write encodes chunks
+// the region covers whole, reads-modifies-writes the others, and deletes a
+// chunk that ends up all fill value instead of storing it (zarr-python's
+// write_empty_chunks=False).
+//
+// Sharded arrays: when sharding_indexed is the whole codec chain (the
+// usual case), a read that needs only some inner chunks of a shard gets the
+// shard index with one byte-range Get (a suffix when the index is at the
+// end) and then each needed inner chunk by its own range; a read that
+// needs every inner chunk gets the shard whole. The index codecs must have a
+// fixed size (bytes, crc32c), as the spec requires.
+//
+// # Errors
+//
+// Bad input never panics: malformed zarr.json (ErrInvalidMetadata), an
+// unknown data type (ErrUnknownDataType) or codec (codec.ErrUnknownCodec),
+// a chunk of the wrong size (codec.ErrChunkSize), a crc32c mismatch or a
+// truncated Blosc frame (codec.ErrCorrupt), a region outside the array
+// (ErrOutOfBounds) — each is a *KeyError naming the zarr.json or chunk
+// key. FuzzShardIndex (package codec) and the Blosc fuzzers check it.
+//
+// # Interoperability
+//
+// testdata/zarrita-v3.zarr (written by zarrita 0.7.5; see
+// testdata/README.md) reads correctly through DirStore and after import
+// into a HAMT. TestZarritaReadsWhatWeWrite writes every data type and codec
+// and has zarrita (e2e/zarrita, node) read it back: same shape, type and
+// values. zarrita 0.7.5 cannot read complex types, shards with the index at
+// the start, or a codec after sharding_indexed; those are checked to fail
+// there and to read back here.
 package zarr
