@@ -72,7 +72,7 @@ func untransposeBits(dst, src []byte) {
 	dst = dst[:8*r]
 	r0, r1, r2, r3 := src[0*r:1*r], src[1*r:2*r], src[2*r:3*r], src[3*r:4*r]
 	r4, r5, r6, r7 := src[4*r:5*r], src[5*r:6*r], src[6*r:7*r], src[7*r:8*r]
-	i := 0
+	i := untransposeBitsAsm(dst, src, r)
 	for ; i+8 <= len(r0); i += 8 {
 		x0, x1, x2, x3, x4, x5, x6, x7 := transpose8(
 			le.Uint64(r0[i:]), le.Uint64(r1[i:]), le.Uint64(r2[i:]), le.Uint64(r3[i:]),

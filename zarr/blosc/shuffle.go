@@ -33,14 +33,14 @@ func unshuffle(ts int, dst, src []byte) {
 	n := len(src)
 	dst = dst[:n]
 	m := n / ts
-	done := 0
+	done := unshuffleAsm(ts, dst, src, m)
 	switch ts {
 	case 2:
-		done = unshuffle2(dst, src, m)
+		done = unshuffle2(dst, src, m, done)
 	case 4:
-		done = unshuffle4(dst, src, m)
+		done = unshuffle4(dst, src, m, done)
 	case 8:
-		done = unshuffle8(dst, src, m)
+		done = unshuffle8(dst, src, m, done)
 	}
 	unshuffleGeneric(ts, dst, src, m, done)
 	rem := m * ts
@@ -110,11 +110,11 @@ func gather8(x uint64) uint64 {
 	return (x | x>>16) & mask32
 }
 
-func unshuffle2(dst, src []byte, m int) int {
+func unshuffle2(dst, src []byte, m, from int) int {
 	k := m &^ 7
 	s0, s1 := src[:k], src[m:m+k]
 	d := dst[:2*k]
-	for i := 0; i+8 <= len(s0) && i+8 <= len(s1) && 2*i+16 <= len(d); i += 8 {
+	for i := from; i+8 <= len(s0) && i+8 <= len(s1) && 2*i+16 <= len(d); i += 8 {
 		a := le.Uint64(s0[i:])
 		b := le.Uint64(s1[i:])
 		le.PutUint64(d[2*i:], spread8(a&mask32)|spread8(b&mask32)<<8)
@@ -136,11 +136,11 @@ func shuffle2(dst, src []byte, m int) int {
 	return k
 }
 
-func unshuffle4(dst, src []byte, m int) int {
+func unshuffle4(dst, src []byte, m, from int) int {
 	k := m &^ 7
 	s0, s1, s2, s3 := src[:k], src[m:m+k], src[2*m:2*m+k], src[3*m:3*m+k]
 	d := dst[:4*k]
-	for i := 0; i+8 <= len(s0); i += 8 {
+	for i := from; i+8 <= len(s0); i += 8 {
 		w0 := le.Uint64(s0[i:])
 		w1 := le.Uint64(s1[i:])
 		w2 := le.Uint64(s2[i:])
@@ -204,12 +204,12 @@ func transpose8(w0, w1, w2, w3, w4, w5, w6, w7 uint64) (uint64, uint64, uint64, 
 	return w0, w1, w2, w3, w4, w5, w6, w7
 }
 
-func unshuffle8(dst, src []byte, m int) int {
+func unshuffle8(dst, src []byte, m, from int) int {
 	k := m &^ 7
 	s0, s1, s2, s3 := src[:k], src[m:m+k], src[2*m:2*m+k], src[3*m:3*m+k]
 	s4, s5, s6, s7 := src[4*m:4*m+k], src[5*m:5*m+k], src[6*m:6*m+k], src[7*m:7*m+k]
 	d := dst[:8*k]
-	for i := 0; i+8 <= len(s0); i += 8 {
+	for i := from; i+8 <= len(s0); i += 8 {
 		w0, w1, w2, w3, w4, w5, w6, w7 := transpose8(
 			le.Uint64(s0[i:]), le.Uint64(s1[i:]), le.Uint64(s2[i:]), le.Uint64(s3[i:]),
 			le.Uint64(s4[i:]), le.Uint64(s5[i:]), le.Uint64(s6[i:]), le.Uint64(s7[i:]))
