@@ -43,6 +43,10 @@
 // Delete with zarr.ErrReadOnly naming the key, before anything is sealed.
 // Partial writes are not supported.
 //
+// Sealing adds 40 bytes, so a value of exactly 1 MiB (cas.ChunkSize) is
+// stored as a two-leaf UnixFS file rather than one raw block, as py-hamt
+// stores it; chunk sizes a little under 1 MiB avoid that.
+//
 // The plain hamtstore reading an encrypted HAMT gets the sealed bytes;
 // zarr.OpenArray on it fails with zarr.ErrInvalidMetadata, never with
 // garbage values.
