@@ -12,10 +12,10 @@ import (
 
 // Sizes of the sealed layout: nonce (24) ‖ tag (16) ‖ ciphertext.
 const (
-	KeySize   = chacha20poly1305.KeySize    // 32
-	NonceSize = chacha20poly1305.NonceSizeX // 24
-	TagSize   = chacha20poly1305.Overhead   // 16
-	Overhead  = NonceSize + TagSize         // 40 bytes added to every value
+	KeySize   = 32                  // XChaCha20-Poly1305 key
+	NonceSize = 24                  // XChaCha20 nonce, first in a sealed value
+	TagSize   = 16                  // Poly1305 tag, after the nonce
+	Overhead  = NonceSize + TagSize // 40 bytes added to every value
 )
 
 // Sentinel errors; test with errors.Is.

@@ -18,6 +18,7 @@ import (
 	"github.com/gohamt/gohamt/zarr/codec"
 	"github.com/gohamt/gohamt/zarr/hamtstore"
 	"github.com/gohamt/gohamt/zarr/zarrtest"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 var (
@@ -155,6 +156,12 @@ func TestKeySize(t *testing.T) {
 		}
 	}
 	crypt.ResetCodecKeys()
+}
+
+func TestConstants(t *testing.T) {
+	if crypt.KeySize != chacha20poly1305.KeySize || crypt.NonceSize != chacha20poly1305.NonceSizeX || crypt.TagSize != chacha20poly1305.Overhead {
+		t.Error("sizes disagree with golang.org/x/crypto/chacha20poly1305")
+	}
 }
 
 func TestSealLayout(t *testing.T) {
