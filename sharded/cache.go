@@ -84,6 +84,14 @@ func (c *shardCache) removeLocked(e *shardEntry) {
 }
 
 func (c *shardCache) insertLocked(k shardKey, es []cid.Cid, src cid.Cid, dirty bool) *shardEntry {
+	e := c.addLocked(k, es, src, dirty)
+	c.evictLocked()
+	return e
+}
+
+// addLocked inserts without evicting (the caller evicts when it is done
+// with the entry).
+func (c *shardCache) addLocked(k shardKey, es []cid.Cid, src cid.Cid, dirty bool) *shardEntry {
 	if old := c.entries[k]; old != nil {
 		c.removeLocked(old)
 	}
@@ -94,7 +102,6 @@ func (c *shardCache) insertLocked(k shardKey, es []cid.Cid, src cid.Cid, dirty b
 	if dirty {
 		c.dirty[k] = e
 	}
-	c.evictLocked()
 	return e
 }
 
@@ -181,7 +188,7 @@ func (c *shardCache) update(ctx context.Context, k shardKey, src cid.Cid, cps in
 			e = nil
 		}
 		if e == nil && !src.Defined() {
-			e = c.insertLocked(k, make([]cid.Cid, cps), cid.Undef, false)
+			e = c.addLocked(k, make([]cid.Cid, cps), cid.Undef, false)
 		}
 		if e != nil {
 			c.lru.MoveToFront(e.elem)
@@ -198,8 +205,8 @@ func (c *shardCache) update(ctx context.Context, k shardKey, src cid.Cid, cps in
 				ns := shardSize(es)
 				c.used += ns - e.size
 				e.size = ns
-				c.evictLocked()
 			}
+			c.evictLocked()
 			c.mu.Unlock()
 			return nil
 		}
