@@ -1,92 +1,251 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"math"
+	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/gohamt/gohamt/blockstore"
-	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/node"
+	"github.com/gohamt/gohamt/zarr"
+	"github.com/gohamt/gohamt/zarr/codec"
+	"github.com/gohamt/gohamt/zarr/hamtstore"
 	"github.com/ipfs/go-cid"
 )
 
-// runMain is the README's main job. Until the embedded node and the Zarr
-// layers land it exercises what exists: it stores a 200 MiB value (a
-// two-level UnixFS tree) and a small one in the memory backend, reads them
-// back whole and by range, checks every byte and prints what it measured.
-func runMain(ctx context.Context, w io.Writer) error {
-	const size = 200<<20 + 12345
-	data := make([]byte, size)
-	fill(data, 1)
-	store := blockstore.NewMemory()
+// The main job's dataset: a year and a half of daily temperature on a
+// half-degree grid, float32, Blosc-zstd chunks of ~1 MB, as a climate team
+// would publish it.
+const (
+	nTime, nLat, nLon = 730, 180, 360 // 189 MB of float32
+	cTime, cLat, cLon = 30, 90, 90    // 972 KB chunks
+)
 
-	fmt.Fprintln(w, "gohamt demo: memory backend")
-	var id, small cid.Cid
-	if err := step(w, "put 200 MiB value", size, func() (err error) {
-		id, err = store.Put(ctx, data, cas.Raw)
-		return err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  root %s\n", id)
-	if err := step(w, "get whole value", size, func() error {
-		got, err := store.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(got, data) {
-			return fmt.Errorf("value read back differs from value written")
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	// A range that straddles a leaf boundary deep inside the second subtree
-	// (past the first 174 MiB).
-	off := int64(180<<20 - 100)
-	if err := step(w, "get 200-byte range", 200, func() error {
-		got, err := cas.GetRange(ctx, store, id, cas.Span(off, 200))
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(got, data[off:off+200]) {
-			return fmt.Errorf("range read back differs")
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := step(w, "put+get small dag-cbor block", 4, func() (err error) {
-		small, err = store.Put(ctx, []byte{0x83, 1, 2, 3}, cas.DagCBOR)
-		if err != nil {
-			return err
-		}
-		_, err = store.Get(ctx, small)
-		return err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  small %s\nok\n", small)
-	return nil
+// temperature is the dataset's value at (t, y, x): a smooth field with a
+// season and some weather, so chunks compress like real data do.
+func temperature(t, y, x int) float32 {
+	lat := -89.75 + 0.5*float64(y)
+	lon := -179.75 + 0.5*float64(x)
+	v := 288 - 30*math.Sin(lat*math.Pi/180)*math.Sin(lat*math.Pi/180) +
+		8*math.Sin(2*math.Pi*float64(t)/365)*math.Sin(lat*math.Pi/180) +
+		2*math.Sin(lon*math.Pi/45+float64(t)/7)
+	// Deterministic "weather": a cheap hash of the position.
+	h := uint32(t*73856093) ^ uint32(y*19349663) ^ uint32(x*83492791)
+	h ^= h >> 13
+	h *= 0x5bd1e995
+	return float32(v + float64(h%1000)/1000 - 0.5)
 }
 
-func step(w io.Writer, name string, n int64, f func() error) error {
+// report collects the main job's steps.
+type report struct {
+	w io.Writer
+}
+
+func (r *report) step(name string, bytes int64, f func() (string, error)) error {
 	t0 := time.Now()
-	if err := f(); err != nil {
+	detail, err := f()
+	d := time.Since(t0)
+	if err != nil {
+		fmt.Fprintf(r.w, "  %-44s FAILED after %s\n", name, d.Round(time.Millisecond))
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	d := time.Since(t0)
-	fmt.Fprintf(w, "  %-32s %10.1f ms %10.1f MB/s\n", name, float64(d.Microseconds())/1000, float64(n)/1e6/d.Seconds())
+	rate := ""
+	if bytes > 0 {
+		rate = fmt.Sprintf("%8.1f MB/s", mbps(bytes, d))
+	}
+	fmt.Fprintf(r.w, "  %-44s %9.2f s %s  %s\n", name, d.Seconds(), rate, detail)
 	return nil
 }
 
-// fill writes deterministic pseudo-random bytes (ChaCha8 is specified, so
-// the bytes are the same on every Go version and platform).
-func fill(b []byte, seed byte) {
-	var s [32]byte
-	s[0] = seed
-	_, _ = rand.NewChaCha8(s).Read(b)
+// runMain is the README's main job: an embedded node writes a Zarr
+// dataset into a HAMT, reads a region back, a second node on loopback
+// fetches it by root CID alone and reads it, and everything is checked.
+// It works in a temporary folder and removes it.
+func runMain(ctx context.Context, w io.Writer) (err error) {
+	tmp, err := os.MkdirTemp("", "gohamt-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	r := &report{w: w}
+	dataBytes := int64(nTime * nLat * nLon * 4)
+	fmt.Fprintf(w, "gohamt demo: a %d×%d×%d float32 dataset (%.0f MB) between two embedded nodes\n", nTime, nLat, nLon, float64(dataBytes)/1e6)
+
+	loop := []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	var a, b *node.Node
+	if err := r.step("start node A (Badger repo, loopback)", 0, func() (string, error) {
+		a, err = node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "a"), ListenAddrs: loop})
+		if err != nil {
+			return "", err
+		}
+		return "peer " + a.ID().String(), nil
+	}); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, a.Close()) }()
+
+	var root cid.Cid
+	if err := r.step("write dataset into a HAMT on A", dataBytes, func() (string, error) {
+		root, err = writeDataset(ctx, a)
+		if err != nil {
+			return "", err
+		}
+		return "root " + root.String(), nil
+	}); err != nil {
+		return err
+	}
+	region := [2][]int{{100, 40, 100}, {130, 100, 220}} // crosses chunk edges in every dimension
+	regionBytes := int64(30 * 60 * 120 * 4)
+	if err := r.step("read a region back on A and check it", regionBytes, func() (string, error) {
+		return checkRegion(ctx, a, root, region)
+	}); err != nil {
+		return err
+	}
+	if err := r.step("start node B and connect it to A", 0, func() (string, error) {
+		b, err = node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "b"), ListenAddrs: loop})
+		if err != nil {
+			return "", err
+		}
+		return "peer " + b.ID().String(), b.Connect(ctx, a.Addrs()[0].String())
+	}); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, b.Close()) }()
+	if err := r.step("B reads the region by root CID (cold)", regionBytes, func() (string, error) {
+		return checkRegion(ctx, b, root, region)
+	}); err != nil {
+		return err
+	}
+	var fetched int64
+	if err := r.step("B fetches the whole dataset over bitswap", dataBytes, func() (string, error) {
+		p, err := b.Fetch(ctx, root, nil)
+		fetched = p.Bytes
+		if err != nil {
+			return "", err
+		}
+		if err := b.Pin(ctx, root); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d blocks, %.1f MB stored, pinned", p.Blocks, float64(p.Bytes)/1e6), nil
+	}); err != nil {
+		return err
+	}
+	if err := b.Disconnect(a.ID()); err != nil {
+		return err
+	}
+	if err := r.step("B reads every value offline and checks it", dataBytes, func() (string, error) {
+		return checkRegion(ctx, b, root, [2][]int{{0, 0, 0}, {nTime, nLat, nLon}})
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "dataset root %s: %.1f MB of values in %.1f MB of blocks (ratio %.2f)\nok\n",
+		root, float64(dataBytes)/1e6, float64(fetched)/1e6, float64(fetched)/float64(dataBytes))
+	return nil
+}
+
+// writeDataset writes the group, coordinates and the temperature array
+// (a time slab of chunks at a time) and returns the HAMT root.
+func writeDataset(ctx context.Context, n *node.Node) (cid.Cid, error) {
+	st, err := hamtstore.Create(n)
+	if err != nil {
+		return cid.Undef, err
+	}
+	if _, err := zarr.CreateGroup(ctx, st, "", map[string]any{
+		"title": "gohamt demo: synthetic daily surface temperature", "Conventions": "CF-1.8",
+	}); err != nil {
+		return cid.Undef, err
+	}
+	coord := func(name string, vals []float64, units string) error {
+		arr, err := zarr.CreateArray(ctx, st, name, zarr.ArrayConfig{
+			Shape: []int{len(vals)}, DataType: zarr.Float64, DimensionNames: []string{name},
+			Attributes: map[string]any{"units": units},
+		})
+		if err != nil {
+			return err
+		}
+		return zarr.Write(ctx, arr, []int{0}, []int{len(vals)}, vals)
+	}
+	seq := func(n int, start, step float64) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = start + step*float64(i)
+		}
+		return v
+	}
+	if err := coord("time", seq(nTime, 0, 1), "days since 2024-01-01"); err != nil {
+		return cid.Undef, err
+	}
+	if err := coord("lat", seq(nLat, -89.75, 0.5), "degrees_north"); err != nil {
+		return cid.Undef, err
+	}
+	if err := coord("lon", seq(nLon, -179.75, 0.5), "degrees_east"); err != nil {
+		return cid.Undef, err
+	}
+	arr, err := zarr.CreateArray(ctx, st, "temperature", zarr.ArrayConfig{
+		Shape: []int{nTime, nLat, nLon}, ChunkShape: []int{cTime, cLat, cLon}, DataType: zarr.Float32,
+		FillValue: math.NaN(), DimensionNames: []string{"time", "lat", "lon"},
+		Codecs:     []codec.Config{codec.Bytes("little"), codec.BloscConfig("zstd", 5, "shuffle", 4)},
+		Attributes: map[string]any{"units": "K", "long_name": "surface air temperature"},
+	})
+	if err != nil {
+		return cid.Undef, err
+	}
+	slab := make([]float32, cTime*nLat*nLon)
+	for t0 := 0; t0 < nTime; t0 += cTime {
+		t1 := min(t0+cTime, nTime)
+		vals := slab[:(t1-t0)*nLat*nLon]
+		i := 0
+		for t := t0; t < t1; t++ {
+			for y := range nLat {
+				for x := range nLon {
+					vals[i] = temperature(t, y, x)
+					i++
+				}
+			}
+		}
+		if err := zarr.Write(ctx, arr, []int{t0, 0, 0}, []int{t1, nLat, nLon}, vals); err != nil {
+			return cid.Undef, err
+		}
+	}
+	return st.Flush(ctx)
+}
+
+// checkRegion reads [lo, hi) of the temperature array under root from n
+// and compares every value with the generator.
+func checkRegion(ctx context.Context, n *node.Node, root cid.Cid, region [2][]int) (string, error) {
+	st, err := hamtstore.Open(ctx, n, root, true)
+	if err != nil {
+		return "", err
+	}
+	arr, err := zarr.OpenArray(ctx, st, "temperature")
+	if err != nil {
+		return "", err
+	}
+	lo, hi := region[0], region[1]
+	// A time slab at a time keeps memory bounded for whole-array checks.
+	checked := 0
+	for t0 := lo[0]; t0 < hi[0]; t0 += cTime {
+		t1 := min(t0+cTime, hi[0])
+		vals, err := zarr.Read[float32](ctx, arr, []int{t0, lo[1], lo[2]}, []int{t1, hi[1], hi[2]})
+		if err != nil {
+			return "", err
+		}
+		i := 0
+		for t := t0; t < t1; t++ {
+			for y := lo[1]; y < hi[1]; y++ {
+				for x := lo[2]; x < hi[2]; x++ {
+					if want := temperature(t, y, x); vals[i] != want {
+						return "", fmt.Errorf("temperature[%d,%d,%d] = %v, want %v", t, y, x, vals[i], want)
+					}
+					i++
+				}
+			}
+		}
+		checked += i
+	}
+	return fmt.Sprintf("%d values match", checked), nil
 }
