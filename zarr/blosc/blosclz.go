@@ -89,7 +89,13 @@ func blosclzDecode(dst, src []byte) (int, error) {
 			if n > len(dst)-op || n > len(src)-ip {
 				return op, errBloscLZ
 			}
-			copy(dst[op:op+n], src[ip:ip+n])
+			if op+32 <= len(dst) && ip+32 <= len(src) {
+				// Copy a whole 32 bytes (inlined moves); the excess is
+				// overwritten by what follows.
+				*(*[32]byte)(dst[op : op+32]) = *(*[32]byte)(src[ip : ip+32])
+			} else {
+				copy(dst[op:op+n], src[ip:ip+n])
+			}
 			op += n
 			ip += n
 			if ip >= len(src) {
@@ -103,18 +109,29 @@ func blosclzDecode(dst, src []byte) (int, error) {
 
 // copyMatch copies length bytes from dist bytes before op to op (LZ77
 // semantics) and returns the new op. The caller has checked the bounds.
+// Away from the end of dst it copies in fixed-size chunks that may write
+// past op+length (those bytes are overwritten later).
 func copyMatch(dst []byte, op, dist, length int) int {
 	end := op + length
-	if dist >= length {
-		copy(dst[op:end], dst[op-dist:op])
-		return end
-	}
-	if dist == 1 {
-		b := dst[op-1]
-		d := dst[op:end]
-		for i := range d {
-			d[i] = b
+	switch {
+	case dist >= 32 && end+32 <= len(dst):
+		for ; op < end; op += 32 {
+			*(*[32]byte)(dst[op : op+32]) = *(*[32]byte)(dst[op-dist : op-dist+32])
 		}
+		return end
+	case dist >= 8 && end+8 <= len(dst):
+		for ; op < end; op += 8 {
+			*(*[8]byte)(dst[op : op+8]) = *(*[8]byte)(dst[op-dist : op-dist+8])
+		}
+		return end
+	case dist == 1 && end+8 <= len(dst):
+		v := uint64(dst[op-1]) * 0x0101010101010101
+		for ; op < end; op += 8 {
+			le.PutUint64(dst[op:op+8], v)
+		}
+		return end
+	case dist >= length:
+		copy(dst[op:end], dst[op-dist:op])
 		return end
 	}
 	// The pattern repeats every dist bytes: copy from a window that doubles.
