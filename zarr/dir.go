@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 )
 
 // DirStore is a folder on disk laid out exactly as zarr-python's LocalStore
@@ -66,8 +67,15 @@ func (s *DirStore) Capabilities() Capabilities {
 
 func (s *DirStore) path(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
+// missing reports whether err from the file system means "no such key":
+// the file or a folder on its path is missing, or a path component is a
+// file (key "a/b" when "a" is a value).
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
 func absent(op, key string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errIsDir) {
+	if missing(err) || errors.Is(err, errIsDir) {
 		return &KeyError{Op: op, Key: key, Err: ErrAbsent}
 	}
 	return &KeyError{Op: op, Key: key, Err: err}
@@ -113,15 +121,13 @@ func (s *DirStore) Exists(ctx context.Context, key string) (bool, error) {
 	}
 	st, err := os.Stat(s.path(key))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+		if missing(err) {
 			return false, nil
 		}
 		return false, &KeyError{Op: "exists", Key: key, Err: err}
 	}
 	return !st.IsDir(), nil
 }
-
-var errNotDir = errors.New("not a directory")
 
 func (s *DirStore) writable(op, key string) error {
 	if err := CheckKey(key); err != nil {
@@ -220,7 +226,7 @@ func (s *DirStore) Delete(ctx context.Context, key string) error {
 	p := s.path(key)
 	st, err := os.Lstat(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory") {
+		if missing(err) {
 			return nil
 		}
 		return &KeyError{Op: "delete", Key: key, Err: err}
@@ -257,7 +263,7 @@ func (s *DirStore) ListPrefix(ctx context.Context, prefix string) iter.Seq2[stri
 		}
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == dir {
+				if missing(err) && p == dir {
 					return fs.SkipAll
 				}
 				return err
@@ -303,7 +309,7 @@ func (s *DirStore) ListDir(ctx context.Context, dir string) iter.Seq2[string, er
 		}
 		ents, err := os.ReadDir(p)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory") {
+			if missing(err) {
 				return
 			}
 			yield("", &KeyError{Op: "list", Key: dir, Err: err})

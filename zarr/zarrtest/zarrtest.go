@@ -102,6 +102,13 @@ func TestStore(t *testing.T, newStore func(t *testing.T) zarr.Store) {
 		if got[1] != '1' {
 			t.Error("Get returned the store's own slice")
 		}
+		// A key below a value is absent, not an error.
+		if _, err := s.Get(ctx, "a/c/0/0/x", zarr.All()); !errors.Is(err, zarr.ErrAbsent) {
+			t.Errorf("Get(key below a value) = %v, want ErrAbsent", err)
+		}
+		if ok, err := zarr.Exists(ctx, s, "a/c/0/0/x"); ok || err != nil {
+			t.Errorf("Exists(key below a value) = %v, %v", ok, err)
+		}
 		must(t, s.Set(ctx, "empty", nil))
 		if got, err := s.Get(ctx, "empty", zarr.All()); err != nil || len(got) != 0 {
 			t.Errorf("empty value: %q, %v", got, err)
