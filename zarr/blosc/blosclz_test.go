@@ -70,8 +70,9 @@ func TestBloscLZRoundTrip(t *testing.T) {
 		"random": randomBytes(rnd, 10_000),
 		"text":   bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog; "), 2000),
 	}
-	// Far matches: a random block repeated after more than 8 KiB.
-	far := randomBytes(rnd, 30_000)
+	// Far matches: a random block repeated 20 000 bytes later.
+	far := make([]byte, 30_000)
+	copy(far, randomBytes(rnd, 5_000))
 	copy(far[20_000:], far[:5_000])
 	inputs["far"] = far
 	inputs["smooth"] = refShuffle(4, float32Chunk(200_000))

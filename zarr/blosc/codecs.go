@@ -121,9 +121,10 @@ func lz4Encode(dst, src []byte, clevel int, hc bool) ([]byte, error) {
 	var err error
 	if hc {
 		c := lz4hcPool.Get().(*lz4.CompressorHC)
-		// c-blosc passes clevel to LZ4_compress_HC; pierrec's levels are
-		// search depths 1<<(8+level).
-		c.Level = lz4.CompressionLevel(1 << (8 + clevel))
+		// c-blosc passes clevel to LZ4_compress_HC, whose levels 1-9 try
+		// 1<<(level-1) match candidates; pierrec's Level is that search
+		// depth.
+		c.Level = lz4.CompressionLevel(1 << (clevel - 1))
 		n, err = c.CompressBlock(src, out)
 		lz4hcPool.Put(c)
 	} else {
