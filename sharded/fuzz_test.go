@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
-
 )
 
 func goldenRoots(f *testing.F) {
