@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/gohamt/gohamt/blockstore"
@@ -16,11 +17,14 @@ import (
 // countingStore counts Puts and Gets of the CAS below it.
 type countingStore struct {
 	cas.Store
+	mu         sync.Mutex
 	puts, gets int
 	rawPuts    [][]byte
 }
 
 func (c *countingStore) Put(ctx context.Context, b []byte, codec cas.Codec) (cid.Cid, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if codec == cas.Raw {
 		c.rawPuts = append(c.rawPuts, b)
 	} else {
@@ -30,7 +34,9 @@ func (c *countingStore) Put(ctx context.Context, b []byte, codec cas.Codec) (cid
 }
 
 func (c *countingStore) Get(ctx context.Context, id cid.Cid) ([]byte, error) {
+	c.mu.Lock()
 	c.gets++
+	c.mu.Unlock()
 	return c.Store.Get(ctx, id)
 }
 
