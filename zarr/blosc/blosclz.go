@@ -92,7 +92,7 @@ func blosclzDecode(dst, src []byte) (int, error) {
 			if op+32 <= len(dst) && ip+32 <= len(src) {
 				// Copy a whole 32 bytes (inlined moves); the excess is
 				// overwritten by what follows.
-				*(*[32]byte)(dst[op : op+32]) = *(*[32]byte)(src[ip : ip+32])
+				copy32(dst[op:], src[ip:])
 			} else {
 				copy(dst[op:op+n], src[ip:ip+n])
 			}
@@ -107,6 +107,17 @@ func blosclzDecode(dst, src []byte) (int, error) {
 	}
 }
 
+// copy32 copies 32 bytes from src to dst, which must not overlap, with
+// word moves (a [32]byte assignment would call memmove).
+func copy32(dst, src []byte) {
+	s, d := src[:32], dst[:32]
+	a, b, c, e := le.Uint64(s[0:]), le.Uint64(s[8:]), le.Uint64(s[16:]), le.Uint64(s[24:])
+	le.PutUint64(d[0:], a)
+	le.PutUint64(d[8:], b)
+	le.PutUint64(d[16:], c)
+	le.PutUint64(d[24:], e)
+}
+
 // copyMatch copies length bytes from dist bytes before op to op (LZ77
 // semantics) and returns the new op. The caller has checked the bounds.
 // Away from the end of dst it copies in fixed-size chunks that may write
@@ -116,25 +127,39 @@ func copyMatch(dst []byte, op, dist, length int) int {
 	switch {
 	case dist >= 32 && end+32 <= len(dst):
 		for ; op < end; op += 32 {
-			*(*[32]byte)(dst[op : op+32]) = *(*[32]byte)(dst[op-dist : op-dist+32])
+			copy32(dst[op:], dst[op-dist:])
 		}
 		return end
 	case dist >= 8 && end+8 <= len(dst):
 		for ; op < end; op += 8 {
-			*(*[8]byte)(dst[op : op+8]) = *(*[8]byte)(dst[op-dist : op-dist+8])
+			le.PutUint64(dst[op:], le.Uint64(dst[op-dist:]))
 		}
 		return end
 	case dist == 1 && end+8 <= len(dst):
 		v := uint64(dst[op-1]) * 0x0101010101010101
 		for ; op < end; op += 8 {
-			le.PutUint64(dst[op:op+8], v)
+			le.PutUint64(dst[op:], v)
+		}
+		return end
+	case end+8 <= len(dst):
+		// dist 2..7: write the first 8 bytes one at a time; from there the
+		// output repeats with period d2, a multiple of dist of at least 8,
+		// so 8-byte moves from d2 back are safe.
+		s, d := dst[op-dist:op-dist+8], dst[op:op+8]
+		for i := range d {
+			d[i] = s[i]
+		}
+		d2 := dist * ((8 + dist - 1) / dist)
+		for op += 8; op < end; op += 8 {
+			le.PutUint64(dst[op:], le.Uint64(dst[op-d2:]))
 		}
 		return end
 	case dist >= length:
 		copy(dst[op:end], dst[op-dist:op])
 		return end
 	}
-	// The pattern repeats every dist bytes: copy from a window that doubles.
+	// Near the end of dst: the pattern repeats every dist bytes, so copy
+	// from a window that doubles.
 	start := op - dist
 	for op < end {
 		op += copy(dst[op:end], dst[start:op])

@@ -97,3 +97,76 @@ func TestBloscLZRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestBloscLZDecodeRandomStreams decodes random valid streams (every match
+// distance and length class) and compares with a byte-at-a-time model.
+func TestBloscLZDecodeRandomStreams(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for iter := range 2000 {
+		var stream, want []byte
+		lit := randomBytes(rnd, 1+rnd.IntN(32))
+		stream = append(stream, byte(len(lit)-1)|0x20)
+		stream = append(stream, lit...)
+		want = append(want, lit...)
+		for range 1 + rnd.IntN(20) {
+			// A match.
+			var dist int
+			switch rnd.IntN(4) {
+			case 0:
+				dist = 1 + rnd.IntN(min(len(want), 8))
+			case 1:
+				dist = 1 + rnd.IntN(min(len(want), 40))
+			default:
+				dist = 1 + rnd.IntN(min(len(want), 70_000))
+			}
+			length := 3 + rnd.IntN(8)
+			if rnd.IntN(3) == 0 {
+				length = 3 + rnd.IntN(700)
+			}
+			field := length - 2
+			d := dist - 1
+			far := d >= blzMaxDistance
+			if far {
+				d -= blzMaxDistance
+			}
+			hi := byte(d >> 8)
+			if far {
+				hi = 31
+			}
+			if field < 7 {
+				stream = append(stream, byte(field<<5)|hi)
+			} else {
+				stream = append(stream, 7<<5|hi)
+				rem := field - 7
+				for ; rem >= 255; rem -= 255 {
+					stream = append(stream, 255)
+				}
+				stream = append(stream, byte(rem))
+			}
+			if far {
+				stream = append(stream, 255, byte(d>>8), byte(d))
+			} else {
+				stream = append(stream, byte(d))
+			}
+			for range length {
+				want = append(want, want[len(want)-dist])
+			}
+			// Literals; sometimes a long block of them so far matches
+			// become possible.
+			n := 1 + rnd.IntN(40)
+			if rnd.IntN(10) == 0 {
+				n = 1 + rnd.IntN(20_000)
+			}
+			lit := randomBytes(rnd, n)
+			stream = append(stream, literalRuns(lit)...)
+			want = append(want, lit...)
+		}
+		for _, slack := range []int{0, 3, 64} {
+			dst := make([]byte, len(want)+slack)
+			n, err := blosclzDecode(dst, stream)
+			if err != nil || n != len(want) || !bytes.Equal(dst[:n], want) {
+				t.Fatalf("iteration %d slack %d: n %d of %d, %v, equal %v", iter, slack, n, len(want), err, bytes.Equal(dst[:n], want))
+			}
+		}
+	}
+}
