@@ -247,3 +247,48 @@ func diffDirs(t *testing.T, a, b string) string {
 	}
 	return diff
 }
+
+// The sharded format keeps chunk keys in "c/i/j" form (as py-hamt does),
+// so the fixture's one "."-separated array is left out here.
+func slashOnlyFixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(fixture)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "i32_fill_dotsep")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCLIConvertAndShardedImport(t *testing.T) {
+	repo := t.TempDir()
+	src := slashOnlyFixture(t)
+	root := strings.TrimSpace(mustDemo(t, repo, "import", src))
+	conv := strings.TrimSpace(mustDemo(t, repo, "convert", root, "--chunks-per-shard", "7"))
+	if conv == root || !strings.HasPrefix(conv, "bafyr4") {
+		t.Fatalf("convert printed %q", conv)
+	}
+	if info := mustDemo(t, repo, "info", conv); !strings.Contains(info, "sharded_zarr_v2, 633 keys") {
+		t.Fatalf("info of the converted root: %s", info)
+	}
+	if got := mustDemo(t, repo, "read", conv, "f32_blosc", "--region", "0:2,0:3"); got != "0.25,1.25,2.25\n1000.25,1001.25,1002.25\n" {
+		t.Fatalf("read from the sharded store = %q", got)
+	}
+	out := t.TempDir()
+	mustDemo(t, repo, "export", conv, out)
+	if d := diffDirs(t, src, out); d != "" {
+		t.Fatalf("sharded export differs: %s", d)
+	}
+	direct := strings.TrimSpace(mustDemo(t, repo, "import", "--sharded", "--chunks-per-shard", "7", src))
+	if direct != conv {
+		t.Fatalf("import --sharded gave %s, import + convert %s", direct, conv)
+	}
+	if code, _, errOut := demo(t, repo, "convert", conv); code != 1 || !strings.Contains(errOut, "not a HAMT") {
+		t.Fatalf("convert of a sharded root: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := demo(t, repo, "convert", root, "--chunks-per-shard", "0"); code != 2 {
+		t.Fatalf("--chunks-per-shard 0: exit %d, %q", code, errOut)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/hamtstore"
 	"github.com/ipfs/go-cid"
@@ -60,7 +61,9 @@ func dirSize(dir string) (int64, error) {
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("import", "DIR", "Import a Zarr directory store into a HAMT and print its root CID.", stderr)
+	fs, bf := newFlagSet("import", "DIR [--sharded [--chunks-per-shard N]]", "Import a Zarr directory store into a HAMT (or a sharded store) and print its root CID.", stderr)
+	asSharded := fs.Bool("sharded", false, "write a sharded store (manifest v2) instead of a HAMT")
+	perShard := fs.Int("chunks-per-shard", sharded.DefaultChunksPerShard, "chunks per shard of a sharded store")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -78,6 +81,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return err
 	}
 	defer closeWith(b, &err)
+	if *asSharded && *perShard < 1 {
+		return fmt.Errorf("%w: --chunks-per-shard must be at least 1", errUsage)
+	}
 	dst, err := hamtstore.Create(b.Store)
 	if err != nil {
 		return err
@@ -92,6 +98,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	bar.Finish()
 	if err != nil {
 		return fmt.Errorf("import %s: %w", pos[0], err)
+	}
+	if *asSharded {
+		// Through the HAMT and the converter, as py-hamt does: the chunk
+		// blocks are shared, only shards and a manifest are added (the
+		// HAMT's nodes are left unpinned for GC).
+		root, err = sharded.Convert(ctx, b.Store, root, sharded.ConvertOptions{ChunksPerShard: *perShard})
+		if err != nil {
+			return fmt.Errorf("import %s: %w", pos[0], err)
+		}
 	}
 	if p, ok := b.Store.(cas.Pinner); ok && b.node != nil {
 		if err := p.Pin(ctx, root); err != nil {
@@ -117,6 +132,11 @@ func openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableS
 	switch kind {
 	case "hamt":
 		st, err := hamtstore.Open(ctx, s, root, true)
+		return st, kind, err
+	case "sharded_zarr_v1", "sharded_zarr_v2":
+		// Whole shards are cached: a CLI read touches many chunks of
+		// the same shards.
+		st, err := sharded.Open(ctx, s, root, sharded.Options{ReadOnly: true, FullShardReads: true})
 		return st, kind, err
 	}
 	return nil, kind, fmt.Errorf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind)

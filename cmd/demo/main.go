@@ -29,12 +29,13 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID},
-		{"import", "DIR", "import a Zarr directory into a HAMT on the repo; print its root CID", runImport},
+		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport},
 		{"export", "CID DIR", "write a dataset out as a Zarr directory", runExport},
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs},
 		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value (or part of it)", runGet},
 		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo},
 		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead},
+		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert},
 		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch},
 		{"pin", "CID", "pin a root", runPin},
