@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/node"
+	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
 	"github.com/gohamt/gohamt/zarr/hamtstore"
@@ -142,6 +143,25 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 	}); err != nil {
 		return err
 	}
+	var shardedRoot cid.Cid
+	if err := r.step("B converts it to a sharded store", 0, func() (string, error) {
+		shardedRoot, err = sharded.Convert(ctx, b, root, sharded.ConvertOptions{})
+		if err != nil {
+			return "", err
+		}
+		return "root " + shardedRoot.String(), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("B reads the region from the sharded store", regionBytes, func() (string, error) {
+		st, err := sharded.Open(ctx, b, shardedRoot, sharded.Options{ReadOnly: true, FullShardReads: true})
+		if err != nil {
+			return "", err
+		}
+		return checkRegionIn(ctx, st, region)
+	}); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "dataset root %s: %.1f MB of values in %.1f MB of blocks (ratio %.2f)\nok\n",
 		root, float64(dataBytes)/1e6, float64(fetched)/1e6, float64(fetched)/float64(dataBytes))
 	return nil
@@ -221,6 +241,11 @@ func checkRegion(ctx context.Context, n *node.Node, root cid.Cid, region [2][]in
 	if err != nil {
 		return "", err
 	}
+	return checkRegionIn(ctx, st, region)
+}
+
+// checkRegionIn checks a region of the temperature array in any store.
+func checkRegionIn(ctx context.Context, st zarr.Store, region [2][]int) (string, error) {
 	arr, err := zarr.OpenArray(ctx, st, "temperature")
 	if err != nil {
 		return "", err
