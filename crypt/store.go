@@ -75,7 +75,8 @@ func Open(ctx context.Context, cs cas.Store, root cid.Cid, readOnly bool, key, h
 	return &Store{inner: inner, c: c, cache: map[string][]byte{}}, nil
 }
 
-// Inner is the plain store holding the sealed values.
+// Inner is the plain store holding the sealed values. Writes made through
+// it bypass this store's decrypted metadata cache; write through the Store.
 func (s *Store) Inner() *hamtstore.Store { return s.inner }
 
 // ReadOnly reports whether writes and deletes are refused.
