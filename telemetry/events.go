@@ -19,6 +19,54 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+// Measurement options (attribute sets) are made once per combination of
+// attribute values: building a set allocates.
+type optKey struct {
+	kind rune
+	a, b string
+	x, y bool
+}
+
+var opts struct {
+	sync.RWMutex
+	m map[optKey]metric.MeasurementOption
+}
+
+func measureOpt(k optKey, set func() attribute.Set) metric.MeasurementOption {
+	opts.RLock()
+	o, ok := opts.m[k]
+	opts.RUnlock()
+	if ok {
+		return o
+	}
+	o = metric.WithAttributeSet(set())
+	opts.Lock()
+	if opts.m == nil {
+		opts.m = map[optKey]metric.MeasurementOption{}
+	}
+	if len(opts.m) < 4096 { // attribute values come from small fixed sets
+		opts.m[k] = o
+	}
+	opts.Unlock()
+	return o
+}
+
+var hitOpts, foundOpts [2]atomic.Pointer[metric.MeasurementOption]
+
+// boolOpt is the option for the one-attribute set {key: v}, cached in c.
+func boolOpt(c *[2]atomic.Pointer[metric.MeasurementOption], key string, v bool) metric.MeasurementOption {
+	i := 0
+	if v {
+		i = 1
+	}
+	if o := c[i].Load(); o != nil {
+		return *o
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attribute.Bool(key, v)))
+	c[i].Store(&o)
+	return o
+}
+
 // endSpan marks span with err (status Error, the error recorded) and ends
 // it. errMsg, when not empty, is the status description for a failure
 // without an error value.
@@ -118,11 +166,13 @@ func (l *CASLoad) EndStatus(n int, status string, err error) {
 	retries := l.retries.Load()
 	if l.st&metering != 0 {
 		if m := meters(); m != nil {
-			set := metric.WithAttributeSet(attribute.NewSet(
-				attribute.Bool(AttrCASHasRange, l.ranged),
-				attribute.String(AttrCASStatus, status),
-				attribute.String(AttrCASBackend, l.backend),
-			))
+			set := measureOpt(optKey{kind: 'c', a: status, b: l.backend, x: l.ranged}, func() attribute.Set {
+				return attribute.NewSet(
+					attribute.Bool(AttrCASHasRange, l.ranged),
+					attribute.String(AttrCASStatus, status),
+					attribute.String(AttrCASBackend, l.backend),
+				)
+			})
 			m.casRequests.Add(l.ctx, 1, set)
 			m.casBytes.Add(l.ctx, int64(n), set)
 			m.casRetries.Add(l.ctx, retries, set)
@@ -180,7 +230,7 @@ func (l *HAMTLookup) End(depth, nodeLoads, cacheHits int, found bool, err error)
 	d := time.Since(l.start)
 	if l.st&metering != 0 {
 		if m := meters(); m != nil {
-			set := metric.WithAttributeSet(attribute.NewSet(attribute.Bool(AttrLookupFound, found)))
+			set := boolOpt(&foundOpts, AttrLookupFound, found)
 			m.lookupRequests.Add(l.ctx, 1, set)
 			m.lookupDuration.Record(l.ctx, d.Seconds(), set)
 			m.lookupDepth.Record(l.ctx, int64(depth), set)
@@ -210,7 +260,7 @@ func RecordNodeLoad(ctx context.Context, cacheHit bool, bytes int, d time.Durati
 	}
 	if st&metering != 0 {
 		if m := meters(); m != nil {
-			set := metric.WithAttributeSet(attribute.NewSet(attribute.Bool(AttrCacheHit, cacheHit)))
+			set := boolOpt(&hitOpts, AttrCacheHit, cacheHit)
 			m.nodeLoadRequests.Add(ctx, 1, set)
 			m.nodeLoadBytes.Add(ctx, int64(bytes), set)
 			m.nodeLoadDuration.Record(ctx, d.Seconds(), set)
@@ -284,12 +334,14 @@ func (g *ZarrGet) End(kind string, hit bool, n int, shard int, err error) {
 	d := time.Since(g.start)
 	if g.st&metering != 0 {
 		if m := meters(); m != nil {
-			set := metric.WithAttributeSet(attribute.NewSet(
-				attribute.String(AttrZarrStore, g.store),
-				attribute.String(AttrZarrKind, kind),
-				attribute.Bool(AttrZarrHit, hit),
-				attribute.Bool(AttrZarrByteRange, g.byteRange),
-			))
+			set := measureOpt(optKey{kind: 'z', a: g.store, b: kind, x: hit, y: g.byteRange}, func() attribute.Set {
+				return attribute.NewSet(
+					attribute.String(AttrZarrStore, g.store),
+					attribute.String(AttrZarrKind, kind),
+					attribute.Bool(AttrZarrHit, hit),
+					attribute.Bool(AttrZarrByteRange, g.byteRange),
+				)
+			})
 			m.zarrRequests.Add(g.ctx, 1, set)
 			m.zarrBytes.Add(g.ctx, int64(n), set)
 			m.zarrDuration.Record(g.ctx, d.Seconds(), set)
@@ -321,7 +373,7 @@ func RecordShardLoad(ctx context.Context, shard int, cacheHit bool, d time.Durat
 	}
 	if st&metering != 0 {
 		if m := meters(); m != nil {
-			set := metric.WithAttributeSet(attribute.NewSet(attribute.Bool(AttrCacheHit, cacheHit)))
+			set := boolOpt(&hitOpts, AttrCacheHit, cacheHit)
 			m.shardRequests.Add(ctx, 1, set)
 			m.shardDuration.Record(ctx, d.Seconds(), set)
 			if entries > 0 {
@@ -356,7 +408,9 @@ func RecordBlockRead(ctx context.Context, fromPeer bool) {
 	}
 	if st&metering != 0 {
 		if m := meters(); m != nil {
-			m.nodeBlocks.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String(AttrBlockSource, source))))
+			m.nodeBlocks.Add(ctx, 1, measureOpt(optKey{kind: 'b', a: source}, func() attribute.Set {
+				return attribute.NewSet(attribute.String(AttrBlockSource, source))
+			}))
 		}
 	}
 	if st&summarizing != 0 {
