@@ -5,8 +5,10 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/go-cid"
 	"golang.org/x/sync/singleflight"
 )
@@ -211,6 +213,11 @@ func (c *nodeCache) vacate() {
 
 // loadNode fetches and decodes one node block.
 func loadNode(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
+	var start time.Time
+	observed := telemetry.Enabled()
+	if observed {
+		start = time.Now()
+	}
 	data, err := store.Get(ctx, id)
 	if err != nil {
 		return nil, &NodeError{CID: id, Err: err}
@@ -220,5 +227,8 @@ func loadNode(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
 		return nil, &NodeError{CID: id, Err: err}
 	}
 	n.id = id
+	if observed {
+		telemetry.RecordNodeLoad(ctx, false, len(data), time.Since(start))
+	}
 	return n, nil
 }

@@ -3,11 +3,14 @@ package hamt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/go-cid"
 	"github.com/ipld/go-ipld-prime/codec/dagcbor"
 	"github.com/ipld/go-ipld-prime/datamodel"
@@ -49,6 +52,35 @@ func exhausted(depth, hashLen int) error {
 // lookup finds the value CID of key under root. A missing key is
 // [ErrNotFound].
 func (r *reader) lookup(ctx context.Context, root *node, key string) (cid.Cid, error) {
+	if telemetry.Enabled() {
+		return r.lookupObserved(ctx, root, key)
+	}
+	return r.find(ctx, root, key, nil)
+}
+
+// lookupStats is what a lookup reports to telemetry: the depth reached
+// and the nodes visited (the root included, counted as a cache hit: it is
+// held in memory), of which how many came from memory.
+type lookupStats struct{ depth, loads, hits int }
+
+// lookupObserved is lookup with telemetry: a span around it, and node
+// loads recorded.
+func (r *reader) lookupObserved(ctx context.Context, root *node, key string) (cid.Cid, error) {
+	ctx, tl := telemetry.StartHAMTLookup(ctx, key)
+	st := lookupStats{loads: 1, hits: 1}
+	telemetry.RecordNodeLoad(ctx, true, 0, 0) // the root, held
+	id, err := r.find(ctx, root, key, &st)
+	terr := err
+	if errors.Is(err, ErrNotFound) {
+		terr = nil // an answer, not a failure
+	}
+	tl.End(st.depth, st.loads, st.hits, err == nil, terr)
+	return id, err
+}
+
+// find walks from root to key's bucket; st, when not nil, collects
+// telemetry.
+func (r *reader) find(ctx context.Context, root *node, key string, st *lookupStats) (cid.Cid, error) {
 	var hb [32]byte
 	h := r.cfg.hash.sum(key, &hb)
 	n := root
@@ -69,10 +101,37 @@ func (r *reader) lookup(ctx context.Context, root *node, key string) (cid.Cid, e
 			return e.bucket[j].val, nil
 		}
 		var err error
-		if n, err = r.child(ctx, e); err != nil {
+		if st != nil {
+			st.depth = depth + 1
+			n, err = r.childObserved(ctx, e, st)
+		} else {
+			n, err = r.child(ctx, e)
+		}
+		if err != nil {
 			return cid.Undef, err
 		}
 	}
+}
+
+// childObserved is child that counts the load in st and records a load
+// served from memory (a cache miss is recorded by loadNode).
+func (r *reader) childObserved(ctx context.Context, e *entry, st *lookupStats) (*node, error) {
+	st.loads++
+	start := time.Now()
+	hit := e.child != nil
+	if !hit {
+		if it := (*cacheItem)(atomic.LoadPointer(&e.hint)); it != nil && it.n.Load() != nil {
+			hit = true
+		} else {
+			hit = r.cfg.cache.lookup(e.link) != nil
+		}
+	}
+	n, err := r.child(ctx, e)
+	if hit && err == nil {
+		st.hits++
+		telemetry.RecordNodeLoad(ctx, true, 0, time.Since(start))
+	}
+	return n, err
 }
 
 // each calls yield for every pair under n in slot order (hash order),
