@@ -9,6 +9,7 @@ import (
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/unixfile"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -158,6 +159,13 @@ func (s *Store) GetRange(ctx context.Context, id cid.Cid, r cas.Range) ([]byte, 
 }
 
 func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
+	ctx, tl := telemetry.StartCASLoad(ctx, telemetry.BackendBlocks, id, op == "get-range")
+	out, err := s.read(ctx, op, id, r)
+	tl.End(len(out), err)
+	return out, err
+}
+
+func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
 	if err := cas.CheckCID(id); err != nil {
 		return nil, &cas.Error{Op: op, CID: id, Err: err}
 	}
@@ -199,8 +207,13 @@ func (s *Store) block(ctx context.Context, id cid.Cid) ([]byte, error) {
 	// The local blockstore first, without the block service's session and
 	// tracing machinery: most reads are local.
 	b, err := s.bserv.Blockstore().Get(ctx, id)
+	fromPeer := false
 	if err != nil && s.bserv.Exchange() != nil && ipld.IsNotFound(err) {
 		b, err = s.bserv.GetBlock(ctx, id)
+		fromPeer = true
+	}
+	if err == nil && s.bserv.Exchange() != nil {
+		telemetry.RecordBlockRead(ctx, fromPeer)
 	}
 	if err != nil {
 		if ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound) {
