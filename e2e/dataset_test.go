@@ -7,12 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/gohamt/gohamt/node"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
+	"github.com/ipfs/go-cid"
 )
 
 // The generated datasets: a Zarr v3 group with a float32 array "t2m"
@@ -46,6 +47,8 @@ type dataset struct {
 	Files int    // its file count
 	Root  string // root CID of the import
 	Repo  string // repo holding Root, pinned
+	// Blocks is the number of blocks in the dataset's DAG.
+	Blocks int64
 }
 
 var datasets = struct {
@@ -81,10 +84,26 @@ func getDataset(t *testing.T, mb int) *dataset {
 	if imp.Keys != files {
 		t.Fatalf("import reports %d keys, the directory has %d files", imp.Keys, files)
 	}
-	t.Logf("dataset %d MB: %d time steps, %d files, %.1f MB, root %s", mb, n, files, float64(size)/1e6, imp.Root)
-	d := &dataset{Dir: dir, Bytes: size, Files: files, Root: imp.Root, Repo: repo}
+	blocks := countBlocks(t, repo, imp.Root)
+	t.Logf("dataset %d MB: %d time steps, %d files, %.1f MB, %d blocks, root %s", mb, n, files, float64(size)/1e6, blocks, imp.Root)
+	d := &dataset{Dir: dir, Bytes: size, Files: files, Root: imp.Root, Repo: repo, Blocks: blocks}
 	datasets.m[mb] = d
 	return d
+}
+
+// countBlocks opens repo offline and walks the DAG under root.
+func countBlocks(t *testing.T, repo, root string) int64 {
+	t.Helper()
+	c, err := cid.Decode(root)
+	must(t, err)
+	n, err := node.New(t.Context(), node.Config{RepoDir: repo, Offline: true})
+	must(t, err)
+	p, err := n.Fetch(t.Context(), c, nil)
+	if cerr := n.Close(); err == nil {
+		err = cerr
+	}
+	must(t, err)
+	return p.Blocks
 }
 
 // writeDataset writes the hierarchy into dir, adding time steps until the
@@ -258,5 +277,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
-var _ = strings.TrimSpace

@@ -4,6 +4,11 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/node"
+	"github.com/ipfs/go-cid"
+	"golang.org/x/sync/errgroup"
 )
 
 // Two demo processes with their own repos: one serves the large dataset,
@@ -29,5 +34,68 @@ func TestTwoProcessTransfer(t *testing.T) {
 	mustDemo(t, "export", "--repo", repo, ds.Root, out)
 	if d := diffDirs(t, ds.Dir, out); d != "" {
 		t.Fatalf("the fetched dataset exports differently from the imported directory: %s", d)
+	}
+}
+
+// Five nodes: a demo process seeds the large dataset, four embedded nodes
+// (each with its own repo, all connected to the seed and to each other)
+// fetch it at the same time. Each gets every block, and some blocks come
+// from fetchers rather than the seed: bitswap asks every connected peer.
+func TestFiveNodes(t *testing.T) {
+	ds := getDataset(t, largeMB(t))
+	ctx := t.Context()
+	root, err := cid.Decode(ds.Root)
+	must(t, err)
+	srv := serve(t, ds.Repo, "/ip4/127.0.0.1/tcp/0")
+
+	const fetchers = 4
+	nodes := make([]*node.Node, fetchers)
+	repos := make([]string, fetchers)
+	for i := range nodes {
+		repos[i] = filepath.Join(t.TempDir(), "repo")
+		nodes[i] = newNode(t, node.Config{RepoDir: repos[i]})
+		must(t, nodes[i].Connect(ctx, srv.Addr()))
+		for _, prev := range nodes[:i] {
+			must(t, nodes[i].Connect(ctx, prev.Addrs()[0].String()))
+		}
+	}
+	t0 := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	got := make([]blockstore.Progress, fetchers)
+	took := make([]time.Duration, fetchers)
+	for i, n := range nodes {
+		g.Go(func() (err error) {
+			got[i], err = n.Fetch(gctx, root, nil)
+			took[i] = time.Since(t0)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("4 × %.1f MB fetched at once in %.2f s", float64(ds.Bytes)/1e6, time.Since(t0).Seconds())
+
+	var fromPeers, received uint64
+	for i, n := range nodes {
+		st, err := n.BitswapStat()
+		must(t, err)
+		t.Logf("fetcher %d: done in %.2f s, %d blocks walked; received %d blocks (%.1f MB), sent %d blocks (%.1f MB) to other fetchers",
+			i, took[i].Seconds(), got[i].Blocks, st.BlocksReceived, float64(st.DataReceived)/1e6, st.BlocksSent, float64(st.DataSent)/1e6)
+		if got[i].Blocks != ds.Blocks {
+			t.Errorf("fetcher %d walked %d blocks, the dataset has %d", i, got[i].Blocks, ds.Blocks)
+		}
+		fromPeers += st.BlocksSent
+		received += st.BlocksReceived
+	}
+	t.Logf("%d of %d blocks received came from fetchers, %d from the seed", fromPeers, received, received-fromPeers)
+	if fromPeers == 0 {
+		t.Errorf("no fetcher served a block to another: every block came from the seed")
+	}
+	// One of the copies, read back through the CLI.
+	must(t, nodes[fetchers-1].Close())
+	out := filepath.Join(t.TempDir(), "export")
+	mustDemo(t, "export", "--repo", repos[fetchers-1], ds.Root, out)
+	if d := diffDirs(t, ds.Dir, out); d != "" {
+		t.Fatalf("fetcher %d's copy exports differently: %s", fetchers-1, d)
 	}
 }
