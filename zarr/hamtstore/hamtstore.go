@@ -11,6 +11,7 @@ import (
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/hamt"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/ipfs/go-cid"
 )
@@ -144,6 +145,23 @@ func wrap(op, key string, err error) error {
 // Get reads key's value or a range of it. Whole metadata documents come
 // from the cache after the first read.
 func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
+	ctx, tg := telemetry.StartZarrGet(ctx, telemetry.StoreHAMT, key, !r.IsAll())
+	b, err := s.get(ctx, key, r)
+	if tg != nil {
+		kind := telemetry.KindChunk
+		if isMeta(key) {
+			kind = telemetry.KindMetadata
+		}
+		terr := err
+		if errors.Is(err, zarr.ErrAbsent) {
+			terr = nil // a missing key is an answer (hit false)
+		}
+		tg.End(kind, err == nil, len(b), -1, terr)
+	}
+	return b, err
+}
+
+func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
 	if err := zarr.CheckKey(key); err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}
