@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,6 +30,8 @@ type backendFlags struct {
 	json        bool
 	peers       multiFlag
 	listen      multiFlag
+	keyFile     string
+	header      string
 }
 
 type multiFlag []string
@@ -47,6 +50,8 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	fs.StringVar(&bf.kuboRPC, "kubo-rpc", "", "use a Kubo daemon: its RPC URL (e.g. http://127.0.0.1:5001)")
 	fs.StringVar(&bf.kuboGateway, "kubo-gateway", "", "Kubo gateway URL (default: from --kubo-rpc's host, port 8080)")
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
+	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
+	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: demo %s %s\n\n%s\n\nFlags:\n", name, args, help)
 		fs.PrintDefaults()
@@ -156,6 +161,26 @@ func (bf *backendFlags) open(ctx context.Context, online bool) (*backend, error)
 		return nil, err
 	}
 	return &backend{Store: n, node: n, close: n.Close}, nil
+}
+
+// key reads the --encrypt-key-file key, or nil without the flag.
+func (bf *backendFlags) key() ([]byte, error) {
+	if bf.keyFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(bf.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	if t := strings.TrimSpace(string(b)); len(t) == 64 {
+		if k, err := hex.DecodeString(t); err == nil {
+			return k, nil
+		}
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("encryption key file %s holds %d bytes; want 32 raw bytes or 64 hex digits", bf.keyFile, len(b))
+	}
+	return b, nil
 }
 
 func parseCID(s string) (cid.Cid, error) {

@@ -292,3 +292,49 @@ func TestCLIConvertAndShardedImport(t *testing.T) {
 		t.Fatalf("--chunks-per-shard 0: exit %d, %q", code, errOut)
 	}
 }
+
+func TestCLIEncrypted(t *testing.T) {
+	repo := t.TempDir()
+	src := slashOnlyFixture(t)
+	dir := t.TempDir()
+	key, wrong, hexKey := filepath.Join(dir, "key"), filepath.Join(dir, "wrong"), filepath.Join(dir, "key.hex")
+	k := bytes.Repeat([]byte{7}, 32)
+	if err := os.WriteFile(key, k, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrong, bytes.Repeat([]byte{8}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hexKey, []byte(strings.Repeat("07", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := strings.TrimSpace(mustDemo(t, repo, "import", "--encrypt-key-file", key, src))
+	if info := mustDemo(t, repo, "info", root, "--encrypt-key-file", hexKey); !strings.Contains(info, "hamt (encrypted), 633 keys") {
+		t.Fatalf("info with the (hex) key: %s", info)
+	}
+	out := t.TempDir()
+	mustDemo(t, repo, "export", root, out, "--encrypt-key-file", key)
+	if d := diffDirs(t, src, out); d != "" {
+		t.Fatalf("decrypted export differs: %s", d)
+	}
+	// Values are not in clear text in the store.
+	plain, _ := os.ReadFile(filepath.Join(src, "zarr.json"))
+	if got := mustDemo(t, repo, "get", root, "zarr.json"); got == string(plain) || len(got) != len(plain)+40 {
+		t.Fatalf("the stored zarr.json is %d bytes, plain %d: not sealed as nonce|tag|ciphertext", len(got), len(plain))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"info", root, "--encrypt-key-file", wrong}, "decryption failed"},
+		{[]string{"read", root, "f32_zstd", "--encrypt-key-file", wrong}, "decryption failed"},
+		{[]string{"info", root}, "--encrypt-key-file"},
+		{[]string{"info", root, "--encrypt-key-file", filepath.Join(dir, "missing")}, "encryption key"},
+		{[]string{"import", "--encrypt-key-file", src + "/zarr.json", src}, "want 32 raw bytes"},
+	} {
+		code, _, errOut := demo(t, repo, tc.args...)
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("demo %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+}

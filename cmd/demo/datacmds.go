@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/crypt"
 	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/hamtstore"
@@ -84,7 +85,22 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if *asSharded && *perShard < 1 {
 		return fmt.Errorf("%w: --chunks-per-shard must be at least 1", errUsage)
 	}
-	dst, err := hamtstore.Create(b.Store)
+	key, err := bf.key()
+	if err != nil {
+		return err
+	}
+	if key != nil && *asSharded {
+		return fmt.Errorf("%w: --sharded and --encrypt-key-file do not go together", errUsage)
+	}
+	var dst interface {
+		zarr.WritableStore
+		Flush(context.Context) (cid.Cid, error)
+	}
+	if key != nil {
+		dst, err = crypt.Create(b.Store, key, []byte(bf.header))
+	} else {
+		dst, err = hamtstore.Create(b.Store)
+	}
 	if err != nil {
 		return err
 	}
@@ -124,10 +140,21 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 
 // openDataset opens the Zarr store under root read-only, whatever kind of
 // root it is.
-func openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
+func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
 	kind, err := rootKind(ctx, s, root)
 	if err != nil {
 		return nil, "", err
+	}
+	key, err := bf.key()
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case kind == "hamt" && key != nil:
+		st, err := crypt.Open(ctx, s, root, true, key, []byte(bf.header))
+		return st, "hamt (encrypted)", err
+	case key != nil:
+		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
 	}
 	switch kind {
 	case "hamt":
@@ -187,7 +214,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return err
 	}
 	defer closeWith(b, &err)
-	src, _, err := openDataset(ctx, b.Store, root)
+	src, _, err := bf.openDataset(ctx, b.Store, root)
 	if err != nil {
 		return err
 	}
@@ -224,7 +251,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return err
 	}
 	defer closeWith(b, &err)
-	st, _, err := openDataset(ctx, b.Store, root)
+	st, _, err := bf.openDataset(ctx, b.Store, root)
 	if err != nil {
 		return err
 	}
@@ -271,7 +298,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		return err
 	}
 	defer closeWith(b, &err)
-	st, _, err := openDataset(ctx, b.Store, root)
+	st, _, err := bf.openDataset(ctx, b.Store, root)
 	if err != nil {
 		return err
 	}
@@ -340,7 +367,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return err
 	}
 	defer closeWith(b, &err)
-	st, kind, err := openDataset(ctx, b.Store, root)
+	st, kind, err := bf.openDataset(ctx, b.Store, root)
 	if err != nil {
 		return err
 	}
@@ -417,7 +444,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return err
 	}
 	defer closeWith(b, &err)
-	st, _, err := openDataset(ctx, b.Store, root)
+	st, _, err := bf.openDataset(ctx, b.Store, root)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/gohamt/gohamt/zarr"
 	"syscall"
 )
 
@@ -75,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		// One line: errors from libp2p and friends can span several.
 		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+		if errors.Is(err, zarr.ErrInvalidMetadata) {
+			msg += " (if the dataset is encrypted, pass --encrypt-key-file)"
+		}
 		fmt.Fprintln(stderr, "demo:", msg)
 		if errors.Is(err, errUsage) {
 			if len(args) > 0 && known(args[0]) {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/gohamt/gohamt/crypt"
 	"github.com/gohamt/gohamt/node"
 	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
@@ -64,7 +67,8 @@ func (r *report) step(name string, bytes int64, f func() (string, error)) error 
 
 // runMain is the README's main job: an embedded node writes a Zarr
 // dataset into a HAMT, reads a region back, a second node on loopback
-// fetches it by root CID alone and reads it, and everything is checked.
+// fetches it by root CID alone, converts it to a sharded store and writes
+// an encrypted copy, and every read is checked against the generator.
 // It works in a temporary folder and removes it.
 func runMain(ctx context.Context, w io.Writer) (err error) {
 	tmp, err := os.MkdirTemp("", "gohamt-demo-")
@@ -159,6 +163,55 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 			return "", err
 		}
 		return checkRegionIn(ctx, st, region)
+	}); err != nil {
+		return err
+	}
+	key := make([]byte, crypt.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	header := []byte("gohamt-demo")
+	var encRoot cid.Cid
+	if err := r.step("B writes an encrypted copy (XChaCha20)", fetched, func() (string, error) {
+		src, err := hamtstore.Open(ctx, b, root, true)
+		if err != nil {
+			return "", err
+		}
+		dst, err := crypt.Create(b, key, header)
+		if err != nil {
+			return "", err
+		}
+		n, err := zarr.Copy(ctx, dst, src, copyConcurrency)
+		if err != nil {
+			return "", err
+		}
+		encRoot, err = dst.Flush(ctx)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d keys, root %s", n, encRoot), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("B reads the region back, decrypting", regionBytes, func() (string, error) {
+		st, err := crypt.Open(ctx, b, encRoot, true, key, header)
+		if err != nil {
+			return "", err
+		}
+		detail, err := checkRegionIn(ctx, st, region)
+		if err != nil {
+			return "", err
+		}
+		wrong := slices.Clone(key)
+		wrong[0] ^= 1
+		bad, err := crypt.Open(ctx, b, encRoot, true, wrong, header)
+		if err != nil {
+			return "", err
+		}
+		if _, err := zarr.OpenArray(ctx, bad, "temperature"); !errors.Is(err, crypt.ErrDecrypt) {
+			return "", fmt.Errorf("a wrong key was not refused: %v", err)
+		}
+		return detail + "; a wrong key is refused", nil
 	}); err != nil {
 		return err
 	}
