@@ -21,6 +21,7 @@ import (
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/unixfile"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/go-cid"
 )
 
@@ -238,6 +239,35 @@ func (s *Store) GetRange(ctx context.Context, id cid.Cid, r cas.Range) ([]byte, 
 }
 
 func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
+	ctx, tl := telemetry.StartCASLoad(ctx, telemetry.BackendKubo, id, op == "get-range")
+	out, err := s.read(ctx, op, id, r)
+	if tl != nil {
+		tl.EndStatus(len(out), loadStatus(err), err)
+	}
+	return out, err
+}
+
+// loadStatus classifies a load's outcome as py-hamt does: not_found and
+// content_mismatch from the sentinels, http_error for an HTTP answer,
+// timeout for a deadline or a transport failure (refused, dropped or
+// broken connections: py-hamt counts its request errors as timeouts).
+func loadStatus(err error) string {
+	st := telemetry.StatusOf(err)
+	if st != telemetry.StatusError {
+		return st
+	}
+	var herr *HTTPError
+	var nerr net.Error
+	switch {
+	case errors.As(err, &herr):
+		return telemetry.StatusHTTPError
+	case errors.As(err, &nerr), errors.Is(err, errBody), errors.Is(err, io.ErrUnexpectedEOF):
+		return telemetry.StatusTimeout
+	}
+	return st
+}
+
+func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
 	if err := cas.CheckCID(id); err != nil {
 		return nil, &cas.Error{Op: op, CID: id, Err: err}
 	}

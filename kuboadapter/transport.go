@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gohamt/gohamt/telemetry"
 )
 
 // request is one logical HTTP call, possibly sent several times.
@@ -268,6 +270,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // attempt sends req once to ep.
 func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) (o outcome) {
 	o.retryAfter = -1
+	if n > 0 {
+		telemetry.AddRetry(ctx)
+	}
 	start := time.Now()
 	u := ep.base + req.path
 	var status int
