@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/node"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/cas/castest"
 	"github.com/gohamt/gohamt/internal/kubotest"
@@ -57,16 +58,23 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	mem := blockstore.NewMemory()
+	// The embedded node on its Badger repo: what a user of this library
+	// would read from instead of Kubo.
+	emb, err := node.New(context.Background(), node.Config{RepoDir: b.TempDir(), Offline: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer emb.Close()
 	for _, sz := range []struct {
 		name        string
 		size, count int
 	}{{"4KiB", 4 << 10, 256}, {"1MiB", 1 << 20, 32}, {"8MiB", 8 << 20, 4}} {
-		ids := benchValues(b, sz.size, sz.count, verified, mem)
+		ids := benchValues(b, sz.size, sz.count, verified, mem, emb)
 		for _, st := range []struct {
 			name string
 			s    cas.Store
 			reqs *counter
-		}{{"verified", verified, &cv}, {"unverified", plain, &cp}, {"memory", mem, nil}} {
+		}{{"verified", verified, &cv}, {"unverified", plain, &cp}, {"memory", mem, nil}, {"node", emb, nil}} {
 			b.Run(fmt.Sprintf("%s/%s/serial", sz.name, st.name), func(b *testing.B) {
 				b.SetBytes(int64(sz.size))
 				var before int64
