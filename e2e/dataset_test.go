@@ -47,8 +47,9 @@ type dataset struct {
 	Files int    // its file count
 	Root  string // root CID of the import
 	Repo  string // repo holding Root, pinned
-	// Blocks is the number of blocks in the dataset's DAG.
-	Blocks int64
+	// Blocks and BlockBytes count the blocks in the dataset's DAG and
+	// their bytes.
+	Blocks, BlockBytes int64
 }
 
 var datasets = struct {
@@ -84,15 +85,15 @@ func getDataset(t *testing.T, mb int) *dataset {
 	if imp.Keys != files {
 		t.Fatalf("import reports %d keys, the directory has %d files", imp.Keys, files)
 	}
-	blocks := countBlocks(t, repo, imp.Root)
+	blocks, blockBytes := countBlocks(t, repo, imp.Root)
 	t.Logf("dataset %d MB: %d time steps, %d files, %.1f MB, %d blocks, root %s", mb, n, files, float64(size)/1e6, blocks, imp.Root)
-	d := &dataset{Dir: dir, Bytes: size, Files: files, Root: imp.Root, Repo: repo, Blocks: blocks}
+	d := &dataset{Dir: dir, Bytes: size, Files: files, Root: imp.Root, Repo: repo, Blocks: blocks, BlockBytes: blockBytes}
 	datasets.m[mb] = d
 	return d
 }
 
 // countBlocks opens repo offline and walks the DAG under root.
-func countBlocks(t *testing.T, repo, root string) int64 {
+func countBlocks(t *testing.T, repo, root string) (blocks, bytes int64) {
 	t.Helper()
 	c, err := cid.Decode(root)
 	must(t, err)
@@ -103,7 +104,7 @@ func countBlocks(t *testing.T, repo, root string) int64 {
 		err = cerr
 	}
 	must(t, err)
-	return p.Blocks
+	return p.Blocks, p.Bytes
 }
 
 // writeDataset writes the hierarchy into dir, adding time steps until the
