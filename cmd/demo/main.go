@@ -55,6 +55,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return withStats(ctx, args, stdout, stderr, runCommand)
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case len(args) == 0:
@@ -104,7 +108,7 @@ func known(name string) bool {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: demo [COMMAND [ARGS]]\n\nWith no command, run the main job and print a report.\n\nCommands:")
+	fmt.Fprintln(w, "usage: demo [--stats] [COMMAND [ARGS]]\n\nWith no command, run the main job and print a report.\n--stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr afterwards.\n\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %s %s\n      %s\n", c.name, c.args, c.help)
 	}
