@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gohamt/gohamt/cas/castest"
+	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
 // runDemo runs the command in-process and returns its exit code and output.
@@ -73,7 +74,7 @@ func TestCIDCommandErrors(t *testing.T) {
 // files: the CIDs must be identical, including the 180 MiB file whose tree
 // has two levels.
 func TestCIDMatchesKubo(t *testing.T) {
-	bin := kuboBinary(t)
+	bin := kubotest.Binary(t)
 	files, want := writeVectors(t)
 	repo := t.TempDir()
 	env := append(os.Environ(), "IPFS_PATH="+repo, "IPFS_TELEMETRY=off")
@@ -95,25 +96,6 @@ func TestCIDMatchesKubo(t *testing.T) {
 			t.Errorf("Kubo: %s\nours: %s", kubo, want[i])
 		}
 	}
-}
-
-// kuboBinary finds the Kubo binary that .ci/build-kubo.sh builds. Without
-// one the test is skipped, except in CI, where that is a failure.
-func kuboBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("GOHAMT_KUBO_BIN")
-	if bin == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			bin = filepath.Join(home, ".cache", "gohamt", "kubo-v0.43.1", "ipfs")
-		}
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but there is no Kubo binary at %q (run .ci/build-kubo.sh)", bin)
-		}
-		t.Skipf("no Kubo binary (%v); run .ci/build-kubo.sh", err)
-	}
-	return bin
 }
 
 func TestMainJob(t *testing.T) {

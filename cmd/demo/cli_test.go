@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
 // demoBin is the demo binary built once for the tests that run it as a
@@ -336,5 +338,28 @@ func TestCLIEncrypted(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("demo %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
 		}
+	}
+}
+
+// The same commands against a real Kubo daemon: the root CID of an import
+// through Kubo equals the embedded node's, and reads work through the
+// gateway.
+func TestCLIKuboBackend(t *testing.T) {
+	d := kubotest.Start(t, kubotest.Options{Offline: true})
+	repo := t.TempDir()
+	kubo := []string{"--kubo-rpc", d.RPC, "--kubo-gateway", d.Gateway}
+	local := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
+	viaKubo := strings.TrimSpace(mustDemo(t, repo, append([]string{"import", fixture}, kubo...)...))
+	if viaKubo != local {
+		t.Fatalf("import through Kubo gave %s, the embedded node %s", viaKubo, local)
+	}
+	if info := mustDemo(t, repo, append([]string{"info", local}, kubo...)...); !strings.Contains(info, "hamt, 636 keys") {
+		t.Fatalf("info through Kubo: %s", info)
+	}
+	if got := mustDemo(t, repo, append([]string{"read", local, "f32_blosc", "--region", "0:1,0:2"}, kubo...)...); got != "0.25,1.25\n" {
+		t.Fatalf("read through Kubo = %q", got)
+	}
+	if code, _, errOut := demo(t, repo, "info", local, "--kubo-rpc", "http://127.0.0.1:9", "--kubo-gateway", "http://127.0.0.1:9"); code != 1 || errOut == "" {
+		t.Fatalf("a dead Kubo: exit %d, %q", code, errOut)
 	}
 }
