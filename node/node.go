@@ -14,6 +14,7 @@ import (
 
 	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
@@ -136,6 +137,8 @@ type Node struct {
 	lastReceived atomic.Int64 // unix ns of the last block received from the network
 	lastRedial   atomic.Int64 // unix ns of the last redial
 
+	untrack func() // stops reporting the node's counters to telemetry
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -198,6 +201,9 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.bserv = &retryingService{BlockService: blockservice.New(n.bstore, exch), n: n}
 	n.Store = blockstore.New(n.bserv, n.dstore, blockstore.WithVerifyReads(!cfg.NoVerifyReads))
+	if n.bitswap != nil {
+		n.untrack = telemetry.RegisterNode(n.telemetryStats)
+	}
 
 	for _, p := range cfg.Peers {
 		if err := n.Connect(ctx, p); err != nil {
@@ -366,6 +372,9 @@ func (n *Node) Peers() []peer.ID {
 // part finish: pinner, block service (bitswap), DHT, host, datastore.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		if n.untrack != nil {
+			n.untrack()
+		}
 		var errs []error
 		if n.Store != nil {
 			errs = append(errs, n.Store.Close()) // pinner only: the node owns the datastore
@@ -476,4 +485,22 @@ func (n *Node) BitswapStat() (*bitswap.Stat, error) {
 		return nil, ErrOffline
 	}
 	return n.bitswap.Stat()
+}
+
+// telemetryStats reports the node's network counters to telemetry (the
+// gohamt.node.* observable instruments and the summary).
+func (n *Node) telemetryStats() (telemetry.NodeStats, bool) {
+	st, err := n.bitswap.Stat()
+	if err != nil {
+		return telemetry.NodeStats{}, false
+	}
+	return telemetry.NodeStats{
+		ID:                n.host.ID().String(),
+		Peers:             len(n.host.Network().Peers()),
+		BlocksReceived:    st.BlocksReceived,
+		DupBlocksReceived: st.DupBlksReceived,
+		BlocksSent:        st.BlocksSent,
+		BytesReceived:     st.DataReceived,
+		BytesSent:         st.DataSent,
+	}, true
 }
