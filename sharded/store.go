@@ -758,6 +758,7 @@ func (s *Store) locate(key string) (lookup, bool, error) {
 
 // chunkCID reads the chunk's CID from its shard (cid.Undef when null).
 func (s *Store) chunkCID(ctx context.Context, key string, sparse bool) (lookup, cid.Cid, bool, error) {
+	start := shardLoadStart()
 	for attempt := 0; ; attempt++ {
 		l, ok, err := s.locate(key)
 		if err != nil || !ok || l.meta {
@@ -765,6 +766,7 @@ func (s *Store) chunkCID(ctx context.Context, key string, sparse bool) (lookup, 
 		}
 		v, _, hit, mismatch := s.cache.read(l.k, l.src, l.slot, attempt > 0)
 		if hit {
+			recordShardLoad(ctx, start, l.k.idx, true, l.cps)
 			return l, v, true, nil
 		}
 		if mismatch {
@@ -782,19 +784,20 @@ func (s *Store) chunkCID(ctx context.Context, key string, sparse bool) (lookup, 
 			if err != nil {
 				return l, cid.Undef, false, fmt.Errorf("sharded: shard %d of array %q (%s): %w", l.k.idx, l.k.path, l.src, err)
 			}
+			recordShardLoad(ctx, start, l.k.idx, false, 1) // one entry decoded
 			return l, v, true, nil
 		}
 		es, err := s.cache.fetch(ctx, l.k, l.src, s.shardLoader(l.k.path, l.k.idx, l.cps))
 		if err != nil {
 			return l, cid.Undef, false, err
 		}
+		recordShardLoad(ctx, start, l.k.idx, false, len(es))
 		return l, es[l.slot], true, nil
 	}
 }
 
-// Get reads key's value, or a range of it. Keys outside the only top-level
-// group of a grouped store are read from inside it (see the package doc).
-func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
+// get is Get without telemetry.
+func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
 	if err := zarr.CheckKey(key); err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}

@@ -1,0 +1,44 @@
+package sharded
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gohamt/gohamt/telemetry"
+	"github.com/gohamt/gohamt/zarr"
+)
+
+// Get reads key's value, or a range of it. Keys outside the only top-level
+// group of a grouped store are read from inside it (see the package doc).
+// Each get is a gohamt.sharded_store.get span (and metrics) when telemetry
+// is on, with the shard load it needed.
+func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
+	ctx, tg := telemetry.StartZarrGet(ctx, telemetry.StoreSharded, key, !r.IsAll())
+	b, err := s.get(ctx, key, r)
+	if tg != nil {
+		terr := err
+		if errors.Is(err, zarr.ErrAbsent) {
+			terr = nil // a missing key is an answer (hit false)
+		}
+		tg.End(telemetry.ZarrKind(key), err == nil, len(b), -1, terr)
+	}
+	return b, err
+}
+
+// shardLoadStart is the start of a shard lookup when telemetry is on (the
+// zero time otherwise).
+func shardLoadStart() time.Time {
+	if telemetry.Enabled() {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
+// recordShardLoad reports a shard lookup begun at start (nothing when
+// telemetry was off then).
+func recordShardLoad(ctx context.Context, start time.Time, idx int, hit bool, entries int) {
+	if !start.IsZero() {
+		telemetry.RecordShardLoad(ctx, idx, hit, time.Since(start), entries)
+	}
+}
