@@ -138,6 +138,33 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	return nil
 }
 
+// dataset is an open backend and the dataset under a root CID.
+type dataset struct {
+	b    *backend
+	root cid.Cid
+	st   zarr.ListableStore
+	kind string
+}
+
+// dataset parses arg as a root CID, opens the backend (offline) and the
+// dataset under the root; the caller closes d.b (closeWith).
+func (bf *backendFlags) dataset(ctx context.Context, arg string) (*dataset, error) {
+	root, err := parseCID(arg)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bf.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	st, kind, err := bf.openDataset(ctx, b.Store, root)
+	if err != nil {
+		_ = b.close()
+		return nil, err
+	}
+	return &dataset{b: b, root: root, st: st, kind: kind}, nil
+}
+
 // openDataset opens the Zarr store under root read-only, whatever kind of
 // root it is.
 func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
@@ -205,19 +232,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if err != nil {
 		return err
 	}
-	root, err := parseCID(pos[0])
+	d, err := bf.dataset(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	src, _, err := bf.openDataset(ctx, b.Store, root)
-	if err != nil {
-		return err
-	}
+	defer closeWith(d.b, &err)
+	root, src := d.root, d.st
 	dst, err := zarr.NewDirStore(pos[1])
 	if err != nil {
 		return err
@@ -242,19 +262,12 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	root, err := parseCID(pos[0])
+	d, err := bf.dataset(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	st, _, err := bf.openDataset(ctx, b.Store, root)
-	if err != nil {
-		return err
-	}
+	defer closeWith(d.b, &err)
+	st := d.st
 	prefix := ""
 	if len(pos) == 2 {
 		prefix = pos[1]
@@ -289,19 +302,12 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	root, err := parseCID(pos[0])
+	d, err := bf.dataset(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	st, _, err := bf.openDataset(ctx, b.Store, root)
-	if err != nil {
-		return err
-	}
+	defer closeWith(d.b, &err)
+	root, st := d.root, d.st
 	v, err := st.Get(ctx, pos[1], br)
 	if err != nil {
 		if errors.Is(err, zarr.ErrAbsent) {
@@ -358,19 +364,13 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	root, err := parseCID(pos[0])
+	d, err := bf.dataset(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	st, kind, err := bf.openDataset(ctx, b.Store, root)
-	if err != nil {
-		return err
-	}
+	defer closeWith(d.b, &err)
+	root, st := d.root, d.st
+	kind := d.kind
 	var keys int
 	var arrays []arrayInfo
 	var groups []string
@@ -435,19 +435,12 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	if *format != "csv" && *format != "json" {
 		return fmt.Errorf("%w: --format %q: want csv or json", errUsage, *format)
 	}
-	root, err := parseCID(pos[0])
+	d, err := bf.dataset(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	st, _, err := bf.openDataset(ctx, b.Store, root)
-	if err != nil {
-		return err
-	}
+	defer closeWith(d.b, &err)
+	st := d.st
 	arr, err := zarr.OpenArray(ctx, st, strings.Trim(pos[1], "/"))
 	if err != nil {
 		return err
