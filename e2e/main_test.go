@@ -219,11 +219,25 @@ type server struct {
 func serve(t *testing.T, repo, listen string) *server {
 	t.Helper()
 	s := &server{proc: start(t, "demo", "serve", "--repo", repo, "--json", "--listen", listen)}
+	s.serveHello(t)
+	return s
+}
+
+// serveHello waits for serve's JSON line and reads its addresses.
+func (s *server) serveHello(t *testing.T) {
+	t.Helper()
 	line := s.waitLine(t, 30*time.Second, func(l string) bool { return strings.HasPrefix(l, "{") })
 	if err := json.Unmarshal([]byte(line), s); err != nil || len(s.Addrs) == 0 {
 		t.Fatalf("serve printed %q: %v", line, err)
 	}
-	return s
+}
+
+// jsonLine decodes a command's one line of JSON output.
+func jsonLine(out string, v any) error {
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		return fmt.Errorf("output %q is not JSON: %w", out, err)
+	}
+	return nil
 }
 
 // Addr is the server's first address (with /p2p/ID).
