@@ -387,3 +387,27 @@ func TestZarrKind(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOff: what an instrumented call site costs with telemetry off
+// (no SDK, no summary): the check and nothing else.
+func BenchmarkOff(b *testing.B) {
+	if Enabled() {
+		b.Skip("telemetry is on")
+	}
+	ctx := context.Background()
+	b.Run("Enabled", func(b *testing.B) {
+		for b.Loop() {
+			if Enabled() {
+				b.Fatal("on")
+			}
+		}
+	})
+	b.Run("CASLoad", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, l := StartCASLoad(ctx, BackendBlocks, cid.Undef, false)
+			l.End(0, nil)
+			_ = c
+		}
+	})
+}
