@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/blockstore"
-	"github.com/gohamt/gohamt/node"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/cas/castest"
 	"github.com/gohamt/gohamt/internal/kubotest"
 	"github.com/gohamt/gohamt/kuboadapter"
+	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/go-cid"
 )
 
