@@ -1,0 +1,2 @@
+// Command report runs the performance comparisons of issue 12.
+package main
