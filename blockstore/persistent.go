@@ -25,20 +25,31 @@ func BadgerOptions() badger.Options {
 
 // OpenBadgerDatastore opens (creating it if needed) a Badger v4 datastore in
 // dir. Badger locks the directory: a second open in any process fails
-// until the first is closed.
-func OpenBadgerDatastore(dir string, opts *badger.Options) (*badger.Datastore, error) {
+// until the first is closed (a read-only open, opts.ReadOnly, shares the
+// lock with other read-only opens).
+//
+// Writes are refused with [ErrDiskFull] while fewer than
+// [DefaultMinFreeBytes] would stay free on the disk: Badger writes through
+// memory maps, and a full disk under a map kills the process with SIGBUS
+// instead of failing the write.
+func OpenBadgerDatastore(dir string, opts *badger.Options) (ds.Batching, error) {
 	if opts == nil {
 		o := BadgerOptions()
 		opts = &o
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("blockstore: %w", err)
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("blockstore: %w", err)
+		}
 	}
 	d, err := badger.NewDatastore(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("blockstore: open badger in %s: %w", dir, err)
 	}
-	return d, nil
+	if opts.ReadOnly {
+		return d, nil
+	}
+	return guardDiskSpace(d, dir, DefaultMinFreeBytes), nil
 }
 
 // OpenBadger opens a persistent Store on a Badger datastore in dir. Close

@@ -17,6 +17,7 @@ import (
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // A peer whose store hands out wrong bytes for a block: bitswap on the
@@ -165,5 +166,42 @@ func TestWantCancelRewant(t *testing.T) {
 		if err != nil || !bytes.Equal(got, castest.Payload(1000+i, byte(i))) {
 			t.Fatalf("round %d: re-want after cancel: %v", i, err)
 		}
+	}
+}
+
+// A peer that restarts (same repo, same port) is dialled again when a get
+// needs it: Connect remembers the peers it was given.
+func TestRestartedPeerIsRedialled(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	a, err := node.New(ctx, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := castest.Payload(2*cas.ChunkSize+3, 28)
+	id, err := a.Put(ctx, data, cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := a.Addrs()[0]
+	b := newNode(t, node.Config{FetchTimeout: 2 * time.Second, FetchRetries: 1})
+	if err := b.Connect(ctx, addr.String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return len(b.Peers()) == 0 })
+	tcp, err := addr.ValueForProtocol(ma.P_TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2 := newNode(t, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + tcp}})
+	if a2.ID() != a.ID() {
+		t.Fatal("restarted node has another peer ID")
+	}
+	got, err := b.Get(ctx, id)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after the peer restarted: %v", err)
 	}
 }

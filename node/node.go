@@ -53,6 +53,10 @@ type Config struct {
 	// Offline starts no libp2p host: a local block store with pinning and
 	// GC, and gets of missing blocks fail at once.
 	Offline bool
+	// ReadOnly opens the repo for reading only (and implies Offline):
+	// nothing is written, not even on a full disk, and several read-only
+	// nodes may share a repo that no writer holds.
+	ReadOnly bool
 	// ListenAddrs are the multiaddrs to listen on. Default: TCP and QUIC on
 	// every interface, kernel-chosen ports. Tests use 127.0.0.1.
 	ListenAddrs []string
@@ -82,7 +86,7 @@ type Config struct {
 	// also serves the public network; a data node keeps more).
 	ConnLow, ConnHigh int
 	// FetchTimeout bounds one attempt to fetch a block from peers.
-	// Default 30 s.
+	// Default 20 s.
 	FetchTimeout time.Duration
 	// FetchRetries is how many times a timed-out fetch is retried after
 	// redialling the peers. Default 2.
@@ -95,7 +99,7 @@ type Config struct {
 const (
 	defaultConnLow      = 100
 	defaultConnHigh     = 400
-	defaultFetchTimeout = 30 * time.Second
+	defaultFetchTimeout = 20 * time.Second
 	defaultFetchRetries = 2
 )
 
@@ -134,6 +138,9 @@ type Node struct {
 	bserv   blockservice.BlockService
 	dht     *dht.IpfsDHT
 
+	knownMu sync.Mutex
+	known   map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone
+
 	lastReceived atomic.Int64 // unix ns of the last block received from the network
 	lastRedial   atomic.Int64 // unix ns of the last redial
 
@@ -152,6 +159,9 @@ var (
 // Config.Peers); the node runs until Close.
 func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	cfg.setDefaults()
+	if cfg.ReadOnly {
+		cfg.Offline = true
+	}
 	if k := cfg.PrivateNetworkKey; k != nil && len(k) != 32 {
 		return nil, fmt.Errorf("node: private network key must be 32 bytes, got %d", len(k))
 	}
@@ -165,7 +175,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}()
 
-	priv, err := loadIdentity(cfg.RepoDir)
+	priv, err := loadIdentity(cfg.RepoDir, cfg.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +183,9 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	case cfg.Datastore != nil:
 		n.dstore = cfg.Datastore
 	case cfg.RepoDir != "":
-		d, err := blockstore.OpenBadgerDatastore(filepath.Join(cfg.RepoDir, "blocks"), nil)
+		opts := blockstore.BadgerOptions()
+		opts.ReadOnly = cfg.ReadOnly
+		d, err := blockstore.OpenBadgerDatastore(filepath.Join(cfg.RepoDir, "blocks"), &opts)
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
@@ -219,14 +231,17 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 }
 
 // loadIdentity reads the node's key from dir/identity.key, creating it on
-// first use; with no dir it makes a fresh key.
-func loadIdentity(dir string) (crypto.PrivKey, error) {
+// first use; with no dir (or a read-only repo without one) it makes a
+// fresh key.
+func loadIdentity(dir string, readOnly bool) (crypto.PrivKey, error) {
 	if dir == "" {
 		priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
 		return priv, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("node: repo: %w", err)
+	if !readOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("node: repo: %w", err)
+		}
 	}
 	path := filepath.Join(dir, "identity.key")
 	b, err := os.ReadFile(path)
@@ -239,6 +254,13 @@ func loadIdentity(dir string) (crypto.PrivKey, error) {
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("node: %w", err)
+	}
+	if readOnly {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("node: repo %s: %w", dir, err)
+		}
+		priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
+		return priv, err
 	}
 	priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
@@ -346,9 +368,35 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 		return fmt.Errorf("node: connect %s: %w", addr, err)
 	}
 	// Keep peers we were told to talk to past the connection manager's
-	// trimming.
+	// trimming, and remember them: a peer that goes away (restarts,
+	// network blip) is dialled again when a fetch needs it.
 	n.host.ConnManager().Protect(info.ID, "gohamt")
+	n.knownMu.Lock()
+	if n.known == nil {
+		n.known = map[peer.ID]peer.AddrInfo{}
+	}
+	n.known[info.ID] = *info
+	n.knownMu.Unlock()
 	return nil
+}
+
+// reconnectKnown dials the peers given to Connect that are not connected
+// now, and reports whether any peer is connected afterwards.
+func (n *Node) reconnectKnown(ctx context.Context) bool {
+	n.knownMu.Lock()
+	var todo []peer.AddrInfo
+	for id, info := range n.known {
+		if n.host.Network().Connectedness(id) != network.Connected {
+			todo = append(todo, info)
+		}
+	}
+	n.knownMu.Unlock()
+	for _, info := range todo {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = n.host.Connect(network.WithForceDirectDial(cctx, "reconnect"), info)
+		cancel()
+	}
+	return len(n.host.Network().Peers()) > 0
 }
 
 // Disconnect closes every connection to p.
@@ -411,7 +459,7 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 		return b, nil
 	}
 	n := r.n
-	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil) {
+	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.reconnectKnown(ctx)) {
 		return nil, fmt.Errorf("%w: %s is not local and no peer is connected", cas.ErrNotFound, c)
 	}
 	// One bitswap session per read or walk (the Store puts it in ctx):
@@ -466,6 +514,7 @@ func (n *Node) maybeRedial(ctx context.Context) {
 // redial closes and reopens the connection to every peer: the cure for
 // bitswap's lost wants (a fresh connection resends the whole want list).
 func (n *Node) redial(ctx context.Context) {
+	defer n.reconnectKnown(ctx)
 	for _, p := range n.host.Network().Peers() {
 		addrs := n.host.Peerstore().Addrs(p)
 		if len(addrs) == 0 {

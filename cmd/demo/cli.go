@@ -133,10 +133,17 @@ type backend struct {
 	close func() error
 }
 
-// open returns the store the flags choose. online starts the node's
-// networking (and connects to --peer addresses); offline commands work on
-// the repo alone.
-func (bf *backendFlags) open(ctx context.Context, online bool) (*backend, error) {
+// openMode says what a command does with the repo.
+type openMode int
+
+const (
+	readOnly   openMode = iota // reads only: works on a full disk, beside other readers
+	writeLocal                 // writes, no networking
+	online                     // networking on (serve, fetch)
+)
+
+// open returns the store the flags choose.
+func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, error) {
 	switch {
 	case bf.kuboRPC != "":
 		opts := []kuboadapter.Option{kuboadapter.WithRPC(bf.kuboRPC)}
@@ -152,7 +159,7 @@ func (bf *backendFlags) open(ctx context.Context, online bool) (*backend, error)
 		s := blockstore.NewMemory()
 		return &backend{Store: s, close: s.Close}, nil
 	}
-	cfg := node.Config{RepoDir: bf.repo, Offline: !online && len(bf.peers) == 0, Peers: bf.peers, ListenAddrs: bf.listen}
+	cfg := node.Config{RepoDir: bf.repo, Offline: mode != online, ReadOnly: mode == readOnly, Peers: bf.peers, ListenAddrs: bf.listen}
 	n, err := node.New(ctx, cfg)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {

@@ -26,7 +26,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, writeLocal)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, writeLocal)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (bf *backendFlags) dataset(ctx context.Context, arg string) (*dataset, erro
 	if err != nil {
 		return nil, err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, readOnly)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, true)
+	b, err := bf.open(ctx, online)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	b, err := bf.open(ctx, true)
+	b, err := bf.open(ctx, online)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	})
 	bar.Finish()
 	if err != nil {
-		return fmt.Errorf("fetch %s: %w", root, err)
+		return err // names the root and the block that failed
 	}
 	if err := b.node.Pin(ctx, root); err != nil {
 		return fmt.Errorf("fetch %s: pin: %w", root, err)
@@ -129,7 +129,7 @@ func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, writeLocal)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, false)
+	b, err := bf.open(ctx, writeLocal)
 	if err != nil {
 		return err
 	}
