@@ -89,7 +89,9 @@ func New(bserv blockservice.BlockService, dstore ds.Batching, opts ...Option) *S
 // thread-safe map datastore, with no network.
 func NewMemory(opts ...Option) *Store {
 	d := dssync.MutexWrap(ds.NewMapDatastore())
-	return New(blockservice.New(boxobs.NewBlockstore(d), nil), d, opts...)
+	// Write-through: rewriting a map entry costs less than asking first
+	// whether it is there (boxo's default does both for a new block).
+	return New(blockservice.New(boxobs.NewBlockstore(d, boxobs.WriteThrough(true)), nil), d, opts...)
 }
 
 // BlockService returns the block service the Store works on.
