@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 const sectionTitle = "## Comparison report"
@@ -438,5 +439,9 @@ func barChart(path, title, ylabel string, names, legend []string, vals []plotter
 	}
 	p.Legend.Top = true
 	p.NominalX(names...)
+	if len(names) > 5 {
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
+	}
 	return p.Save(width, 4*vg.Inch, path)
 }
