@@ -273,14 +273,13 @@ func (s *Store) pin(ctx context.Context, id cid.Cid) error {
 	if err != nil {
 		return err
 	}
-	nd, err := merkledag.NewDAGService(s.bserv).Get(ctx, id)
-	if err != nil {
-		if ipld.IsNotFound(err) {
-			return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
-		}
+	// Make the whole DAG local with our own walk (parallel, with the
+	// node's deadlines and retries, skipping leaves already here), then
+	// record the pin without boxo's second walk over every block.
+	if _, err := s.Fetch(ctx, id, nil); err != nil {
 		return err
 	}
-	if err := p.Pin(ctx, nd, true, ""); err != nil {
+	if err := p.PinWithMode(ctx, id, ipfspinner.Recursive, ""); err != nil {
 		return err
 	}
 	return p.Flush(ctx)
