@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,10 +29,19 @@ func TestDHTProvideAndFind(t *testing.T) {
 	}
 	// Wait until B's routing table knows the bootstrap node.
 	waitFor(t, 10*time.Second, func() bool { return len(b.Peers()) > 0 && len(c.Peers()) > 0 })
+	// Connected is not yet in the routing table (identify runs first):
+	// until then Provide says it found no peer; give it a few seconds.
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := b.Provide(pctx, id, true); err != nil {
-		t.Fatal(err)
+	for {
+		err := b.Provide(pctx, id, true)
+		if err == nil {
+			break
+		}
+		if pctx.Err() != nil || !strings.Contains(err.Error(), "failed to find any peer") {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	fctx, cancel1 := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel1()
