@@ -135,7 +135,11 @@ func gohamt() impl {
 		name: "gohamt",
 		new:  func(c *counts) any { return casCounter{blockstore.NewMemory(), c} },
 		insert: func(ctx context.Context, s any, n int) (cid.Cid, error) {
-			t, err := hamt.New(s.(cas.Store))
+			// No write budget: like go-hamt-ipld, the whole tree stays in
+			// memory until Flush. (With the default 256 MiB budget a build
+			// past ~2.5 M keys flushes and rewrites its nodes several
+			// times, and on the memory store every old version stays.)
+			t, err := hamt.New(s.(cas.Store), hamt.WithBufferBytes(0))
 			if err != nil {
 				return cid.Undef, err
 			}
