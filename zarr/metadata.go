@@ -76,32 +76,42 @@ func (m *ArrayMetadata) ChunkShape() ([]int, error) {
 	return c.ChunkShape, nil
 }
 
-// chunkKeyFunc returns the function from chunk coordinates to the key
-// relative to the array.
-func (m *ArrayMetadata) chunkKeyFunc() (func([]int) string, error) {
+// chunkKeyEncoding returns the prefix ("c" for "default", "" for "v2")
+// and the separator of the array's chunk keys.
+func (m *ArrayMetadata) chunkKeyEncoding() (prefix, sep string, err error) {
 	var c struct {
 		Separator *string `json:"separator"`
 	}
 	if len(m.ChunkKeyEncoding.Configuration) > 0 {
 		if err := json.Unmarshal(m.ChunkKeyEncoding.Configuration, &c); err != nil {
-			return nil, fmt.Errorf("%w: chunk_key_encoding configuration: %v", ErrInvalidMetadata, err)
+			return "", "", fmt.Errorf("%w: chunk_key_encoding configuration: %v", ErrInvalidMetadata, err)
 		}
 	}
-	var def, prefix string
+	var def string
 	switch m.ChunkKeyEncoding.Name {
 	case "default":
 		def, prefix = "/", "c"
 	case "v2":
 		def = "."
 	default:
-		return nil, fmt.Errorf("%w: chunk_key_encoding %q", ErrInvalidMetadata, m.ChunkKeyEncoding.Name)
+		return "", "", fmt.Errorf("%w: chunk_key_encoding %q", ErrInvalidMetadata, m.ChunkKeyEncoding.Name)
 	}
-	sep := def
+	sep = def
 	if c.Separator != nil {
 		sep = *c.Separator
 	}
 	if sep != "/" && sep != "." {
-		return nil, fmt.Errorf("%w: chunk key separator %q", ErrInvalidMetadata, sep)
+		return "", "", fmt.Errorf("%w: chunk key separator %q", ErrInvalidMetadata, sep)
+	}
+	return prefix, sep, nil
+}
+
+// chunkKeyFunc returns the function from chunk coordinates to the key
+// relative to the array.
+func (m *ArrayMetadata) chunkKeyFunc() (func([]int) string, error) {
+	prefix, sep, err := m.chunkKeyEncoding()
+	if err != nil {
+		return nil, err
 	}
 	return func(coords []int) string {
 		var b strings.Builder

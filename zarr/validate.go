@@ -1,0 +1,257 @@
+package zarr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gohamt/gohamt/zarr/codec"
+)
+
+var (
+	// ErrNotHierarchy: the keys of a store do not form a Zarr v3
+	// hierarchy. Every *HierarchyError is one (errors.Is), whatever its
+	// cause.
+	ErrNotHierarchy = errors.New("not a Zarr v3 hierarchy")
+	// ErrZarrV2: the store holds Zarr v2 metadata (.zgroup, .zarray,
+	// .zattrs, .zmetadata).
+	ErrZarrV2 = errors.New("Zarr v2 is not supported yet")
+)
+
+// HierarchyError names the key that makes a store not a Zarr v3
+// hierarchy; Key is "" for the store as a whole.
+type HierarchyError struct {
+	Key string
+	Err error
+}
+
+func (e *HierarchyError) Error() string {
+	if e.Key == "" {
+		return e.Err.Error()
+	}
+	return e.Key + ": " + e.Err.Error()
+}
+
+func (e *HierarchyError) Unwrap() error { return e.Err }
+
+// Is makes every HierarchyError match ErrNotHierarchy, so callers need not
+// know which rule failed.
+func (e *HierarchyError) Is(target error) bool { return target == ErrNotHierarchy }
+
+// Hierarchy is what ValidateHierarchy found: node paths ("" is the root)
+// and the number of chunk keys.
+type Hierarchy struct {
+	Groups []string
+	Arrays []string
+	Chunks int
+}
+
+// ValidateHierarchy checks that every key of st belongs to one Zarr v3
+// hierarchy; see ValidateKeys for the rules.
+func ValidateHierarchy(ctx context.Context, st ListableStore) (*Hierarchy, error) {
+	var keys []string
+	for k, err := range st.List(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return ValidateKeys(ctx, st, keys)
+}
+
+// v2Metadata are the names Zarr v2 gives its metadata documents.
+var v2Metadata = []string{".zgroup", ".zarray", ".zattrs", ".zmetadata"}
+
+// ValidateKeys checks that keys (all the keys of st) form a Zarr v3
+// hierarchy, reading only the zarr.json documents: there is a zarr.json at
+// the root; every zarr.json is valid group or array metadata (data types
+// and codecs this package cannot decode are allowed: the layout is still
+// checked); no node lies inside an array; every other key is a chunk key
+// of the array whose folder holds it, in the array's chunk_key_encoding and
+// inside its chunk grid. Zarr v2 metadata anywhere fails with ErrZarrV2.
+// The first problem in key order is returned as a *HierarchyError.
+func ValidateKeys(ctx context.Context, st Store, keys []string) (*Hierarchy, error) {
+	keys = slices.Sorted(slices.Values(keys))
+	for _, k := range keys {
+		if err := CheckKey(k); err != nil {
+			return nil, &HierarchyError{Key: k, Err: err}
+		}
+		if slices.Contains(v2Metadata, path.Base(k)) {
+			return nil, &HierarchyError{Key: k, Err: fmt.Errorf("Zarr v2 metadata: %w", ErrZarrV2)}
+		}
+	}
+	if !slices.Contains(keys, "zarr.json") {
+		if len(keys) == 0 {
+			return nil, &HierarchyError{Err: errors.New("empty: no zarr.json at the root")}
+		}
+		return nil, &HierarchyError{Err: fmt.Errorf("no zarr.json at the root (found %s), so it is not a Zarr v3 hierarchy", keys[0])}
+	}
+	nodes := map[string]any{}
+	h := &Hierarchy{}
+	for _, k := range keys {
+		p, ok := nodePath(k)
+		if !ok {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		doc, err := st.Get(ctx, k, All())
+		if err != nil {
+			return nil, &HierarchyError{Key: k, Err: err}
+		}
+		meta, err := parseLayout(doc)
+		if err != nil {
+			return nil, &HierarchyError{Key: k, Err: err}
+		}
+		nodes[p] = meta
+		if _, ok := meta.(*ArrayMetadata); ok {
+			h.Arrays = append(h.Arrays, p)
+		} else {
+			h.Groups = append(h.Groups, p)
+		}
+	}
+	for _, k := range keys {
+		if p, ok := nodePath(k); ok {
+			if p == "" {
+				continue
+			}
+			if a, m := owner(nodes, parent(p)); isArray(m) {
+				return nil, &HierarchyError{Key: k, Err: fmt.Errorf("a node inside array %q (an array's folder holds only chunks)", "/"+a)}
+			}
+			continue
+		}
+		a, meta := owner(nodes, parent(k))
+		m, ok := meta.(*ArrayMetadata)
+		if !ok {
+			return nil, &HierarchyError{Key: k, Err: errors.New("not Zarr data: neither a zarr.json nor a chunk in an array's folder")}
+		}
+		rel := k
+		if a != "" {
+			rel = k[len(a)+1:]
+		}
+		if err := m.checkChunkKey(rel); err != nil {
+			return nil, &HierarchyError{Key: k, Err: fmt.Errorf("%w of array %q", err, "/"+a)}
+		}
+		h.Chunks++
+	}
+	return h, nil
+}
+
+// nodePath is the node path of a zarr.json key.
+func nodePath(key string) (string, bool) {
+	if key == "zarr.json" {
+		return "", true
+	}
+	p, ok := strings.CutSuffix(key, "/zarr.json")
+	return p, ok
+}
+
+// parent is the folder of a key or node path ("" for the root).
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// owner is the nearest node at folder p or above it.
+func owner(nodes map[string]any, p string) (string, any) {
+	for {
+		if m, ok := nodes[p]; ok {
+			return p, m
+		}
+		if p == "" {
+			return "", nil
+		}
+		p = parent(p)
+	}
+}
+
+func isArray(m any) bool {
+	_, ok := m.(*ArrayMetadata)
+	return ok
+}
+
+// parseLayout is ParseNode, except that an array whose data type or codec
+// this package does not know is accepted when its shape, chunk grid and
+// chunk key encoding are valid: other Zarr tools may read it, and those
+// are what placing its chunks depends on.
+func parseLayout(doc []byte) (any, error) {
+	meta, err := ParseNode(doc)
+	if err == nil || !(errors.Is(err, ErrUnknownDataType) || errors.Is(err, codec.ErrUnknownCodec)) {
+		return meta, err
+	}
+	var a ArrayMetadata
+	if err := decodeJSON(doc, &a); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidMetadata, err)
+	}
+	for _, d := range a.Shape {
+		if d < 0 {
+			return nil, fmt.Errorf("%w: shape %v", ErrInvalidMetadata, a.Shape)
+		}
+	}
+	if a.Shape == nil {
+		return nil, fmt.Errorf("%w: missing shape", ErrInvalidMetadata)
+	}
+	if _, err := a.ChunkShape(); err != nil {
+		return nil, err
+	}
+	if _, _, err := a.chunkKeyEncoding(); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// errNotChunkKey: a key in an array's folder that its chunk_key_encoding
+// cannot produce.
+var errNotChunkKey = errors.New("not a chunk key")
+
+// checkChunkKey checks that rel (relative to the array's folder) is the
+// key of a chunk inside the grid. m has passed parseLayout.
+func (m *ArrayMetadata) checkChunkKey(rel string) error {
+	prefix, sep, err := m.chunkKeyEncoding()
+	if err != nil {
+		return err
+	}
+	chunks, err := m.ChunkShape()
+	if err != nil {
+		return err
+	}
+	n := len(m.Shape)
+	keyOf, _ := m.chunkKeyFunc()
+	want := fmt.Errorf("%w (want the form %q)", errNotChunkKey, keyOf(make([]int, n)))
+	var parts []string
+	switch {
+	case n == 0:
+		if rel != keyOf(nil) {
+			return want
+		}
+		return nil
+	case prefix != "":
+		rest, ok := strings.CutPrefix(rel, prefix+sep)
+		if !ok {
+			return want
+		}
+		parts = strings.Split(rest, sep)
+	default:
+		parts = strings.Split(rel, sep)
+	}
+	if len(parts) != n {
+		return want
+	}
+	for i, s := range parts {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 || strconv.Itoa(v) != s {
+			return want
+		}
+		if grid := (m.Shape[i] + chunks[i] - 1) / chunks[i]; v >= grid {
+			return fmt.Errorf("%w: index %d of dimension %d is outside the chunk grid (%d chunks)", errNotChunkKey, v, i, grid)
+		}
+	}
+	return nil
+}
