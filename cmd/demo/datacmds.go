@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -43,45 +43,14 @@ func (s progressStore) Set(ctx context.Context, key string, value []byte) error 
 	return err
 }
 
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += info.Size()
-		}
-		return nil
-	})
-	return n, err
-}
-
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("import", "DIR [--sharded [--chunks-per-shard N]]", "Import a Zarr directory store into a HAMT (or a sharded store) and print its root CID.", stderr)
+	fs, bf := newFlagSet("import", "DIR [--sharded [--chunks-per-shard N]]", "Import a Zarr v3 directory store into a HAMT (or a sharded store) and print its root CID.\nThe folder is checked first: nothing is written unless it holds one valid Zarr v3 hierarchy.\nJunk files (.DS_Store, Thumbs.db, ._*, .git/, ...) and symlinks leading out of the folder\nare skipped, each with a notice.", stderr)
 	asSharded := fs.Bool("sharded", false, "write a sharded store (manifest v2) instead of a HAMT")
 	perShard := fs.Int("chunks-per-shard", sharded.DefaultChunksPerShard, "chunks per shard of a sharded store")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	src, err := zarr.OpenDirStore(pos[0])
-	if err != nil {
-		return err
-	}
-	size, err := dirSize(pos[0])
-	if err != nil {
-		return err
-	}
-	b, err := bf.open(ctx, writeLocal)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
 	if *asSharded && *perShard < 1 {
 		return fmt.Errorf("%w: --chunks-per-shard must be at least 1", errUsage)
 	}
@@ -92,6 +61,30 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if key != nil && *asSharded {
 		return fmt.Errorf("%w: --sharded and --encrypt-key-file do not go together", errUsage)
 	}
+	// Everything about the folder is checked before the repo is opened,
+	// so a bad folder leaves no blocks and no pin behind.
+	scan, err := scanDir(pos[0])
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	dir := scan.dir
+	scan.reportSkipped(stderr)
+	if len(scan.keys) == 0 {
+		if len(scan.skipped) > 0 {
+			return fmt.Errorf("import: %s holds no Zarr files (%d skipped): not a Zarr v3 hierarchy", dir, len(scan.skipped))
+		}
+		return fmt.Errorf("import: %s is empty: not a Zarr v3 hierarchy", dir)
+	}
+	src := listedStore{fileStore{scan}, scan.keys}
+	if _, err := zarr.ValidateKeys(ctx, src, scan.keys); err != nil {
+		return fmt.Errorf("import: %w", hierarchyError(dir, err))
+	}
+	size := scan.size
+	b, err := bf.open(ctx, writeLocal)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
 	var dst interface {
 		zarr.WritableStore
 		Flush(context.Context) (cid.Cid, error)
@@ -108,12 +101,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	t0 := time.Now()
 	n, err := zarr.Copy(ctx, progressStore{dst, bar}, src, copyConcurrency)
 	if err != nil {
-		return fmt.Errorf("import %s: %w", pos[0], err)
+		return fmt.Errorf("import %s: %w", dir, err)
 	}
 	root, err := dst.Flush(ctx)
 	bar.Finish()
 	if err != nil {
-		return fmt.Errorf("import %s: %w", pos[0], err)
+		return fmt.Errorf("import %s: %w", dir, err)
 	}
 	if *asSharded {
 		// Through the HAMT and the converter, as py-hamt does: the chunk
@@ -121,7 +114,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		// HAMT's nodes are left unpinned for GC).
 		root, err = sharded.Convert(ctx, b.Store, root, sharded.ConvertOptions{ChunksPerShard: *perShard})
 		if err != nil {
-			return fmt.Errorf("import %s: %w", pos[0], err)
+			return fmt.Errorf("import %s: %w", dir, err)
 		}
 	}
 	if p, ok := b.Store.(cas.Pinner); ok && b.node != nil {
@@ -131,9 +124,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	d := time.Since(t0)
 	if bf.json {
-		return printJSON(stdout, map[string]any{"root": root.String(), "keys": n, "bytes": size, "seconds": d.Seconds()})
+		skipped := scan.skipped
+		if skipped == nil {
+			skipped = []skippedFile{}
+		}
+		return printJSON(stdout, map[string]any{"root": root.String(), "keys": n, "bytes": size, "seconds": d.Seconds(), "skipped": skipped})
 	}
-	fmt.Fprintf(stderr, "imported %d keys, %.1f MB in %s (%.1f MB/s)\n", n, float64(size)/1e6, d.Round(time.Millisecond), mbps(size, d))
+	msg := fmt.Sprintf("imported %d keys, %.1f MB in %s (%.1f MB/s)", n, float64(size)/1e6, d.Round(time.Millisecond), mbps(size, d))
+	if len(scan.skipped) > 0 {
+		msg += fmt.Sprintf("; skipped %d", len(scan.skipped))
+	}
+	fmt.Fprintln(stderr, msg)
 	fmt.Fprintln(stdout, root)
 	return nil
 }
@@ -227,8 +228,14 @@ func rootKind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("export", "CID DIR", "Write a dataset out as a Zarr directory store.", stderr)
+	fs, bf := newFlagSet("export", "CID DIR [--force]", "Write a dataset out as a Zarr directory store.\nDIR must be new or empty unless --force; a new DIR appears only once the whole dataset is written.\nAn encrypted dataset needs --encrypt-key-file.", stderr)
+	force := fs.Bool("force", false, "write into a folder that is not empty, merging with it (files of the same name are overwritten)")
 	pos, err := parse(fs, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	out := filepath.Clean(pos[1])
+	target, err := checkExportTarget(out, *force)
 	if err != nil {
 		return err
 	}
@@ -237,22 +244,47 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return err
 	}
 	defer closeWith(d.b, &err)
-	root, src := d.root, d.st
-	dst, err := zarr.NewDirStore(pos[1])
+	root := d.root
+	keys, err := listKeys(ctx, d.st)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", root, err)
+	}
+	if err := checkReadable(ctx, d, keys, bf.keyFile != ""); err != nil {
+		return err
+	}
+	into := out
+	if target == targetMissing {
+		if into, err = mkdirBeside(out); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	dst, err := zarr.NewDirStore(into)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(stderr, "export", -1, bf.json)
 	t0 := time.Now()
-	n, err := zarr.Copy(ctx, progressStore{dst, bar}, src, copyConcurrency)
+	n, err := zarr.Copy(ctx, progressStore{dst, bar}, listedStore{d.st, keys}, copyConcurrency)
 	bar.Finish()
+	if err == nil && target == targetMissing {
+		err = os.Rename(into, out)
+	}
 	if err != nil {
+		// Leave no folder that looks like a dataset but is part of one.
+		switch target {
+		case targetMissing:
+			_ = os.RemoveAll(into)
+		case targetEmpty:
+			_ = emptyDir(out)
+		default:
+			return fmt.Errorf("export %s: %w (%s may now hold part of the dataset)", root, err, out)
+		}
 		return fmt.Errorf("export %s: %w", root, err)
 	}
 	if bf.json {
-		return printJSON(stdout, map[string]any{"root": root.String(), "dir": pos[1], "keys": n, "seconds": time.Since(t0).Seconds()})
+		return printJSON(stdout, map[string]any{"root": root.String(), "dir": out, "keys": n, "seconds": time.Since(t0).Seconds()})
 	}
-	fmt.Fprintf(stdout, "exported %d keys to %s\n", n, pos[1])
+	fmt.Fprintf(stdout, "exported %d keys to %s\n", n, out)
 	return nil
 }
 

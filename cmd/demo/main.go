@@ -81,7 +81,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		// One line: errors from libp2p and friends can span several.
 		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
-		if errors.Is(err, zarr.ErrInvalidMetadata) {
+		if errors.Is(err, zarr.ErrInvalidMetadata) && !errors.Is(err, zarr.ErrNotHierarchy) {
+			// A folder being imported is plain files: the hint would mislead.
 			msg += " (if the dataset is encrypted, pass --encrypt-key-file)"
 		}
 		fmt.Fprintln(stderr, "demo:", msg)
