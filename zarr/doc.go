@@ -79,6 +79,12 @@
 // (ErrOutOfBounds) — each is a *KeyError naming the zarr.json or chunk
 // key. FuzzShardIndex (package codec) and the Blosc fuzzers check it.
 //
+// ValidateHierarchy (or ValidateKeys, for keys already listed) checks a
+// whole store before it is copied: a zarr.json at the root, every zarr.json
+// valid metadata, no node inside an array, every other key a chunk key of
+// its array in the grid. It fails with a *HierarchyError naming the key,
+// which matches ErrNotHierarchy (and ErrZarrV2 for Zarr v2 metadata).
+//
 // # Interoperability
 //
 // testdata/zarrita-v3.zarr (written by zarrita 0.7.5; see

@@ -32,7 +32,7 @@ func commands() []command {
 	return []command{
 		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID},
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport},
-		{"export", "CID DIR", "write a dataset out as a Zarr directory", runExport},
+		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport},
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs},
 		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value (or part of it)", runGet},
 		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo},
