@@ -22,12 +22,13 @@ type skippedFile struct {
 	Reason string `json:"reason"`
 }
 
-// dirScan is what an import takes from a folder: each key and the file it
-// is read from (a symlink inside the tree is read through its target).
+// dirScan is what an import takes from a folder: its keys, each read from
+// top/key, or through a symlink inside the tree from the link's target.
 type dirScan struct {
-	dir     string
-	files   map[string]string
-	keys    []string // sorted
+	dir     string            // as given, cleaned
+	top     string            // dir with symlinks resolved
+	keys    []string          // sorted
+	linked  map[string]string // key → file, for keys reached through a symlink
 	size    int64
 	skipped []skippedFile
 }
@@ -93,17 +94,11 @@ func scanDir(dir string) (*dirScan, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &dirScan{dir: dir, files: map[string]string{}}
+	s := &dirScan{dir: dir, top: top, linked: map[string]string{}}
 	if err := s.walk(top, top, "", []string{top}); err != nil {
 		return nil, err
 	}
-	s.keys = slices.Sorted(func(yield func(string) bool) {
-		for k := range s.files {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	slices.Sort(s.keys)
 	return s, nil
 }
 
@@ -161,7 +156,10 @@ func (s *dirScan) walk(top, real, prefix string, chain []string) error {
 			if err != nil {
 				return err
 			}
-			s.files[key] = p
+			s.keys = append(s.keys, key)
+			if p != filepath.Join(top, filepath.FromSlash(key)) {
+				s.linked[key] = p
+			}
 			s.size += fi.Size()
 		default:
 			s.skip(key, "not a regular file")
@@ -201,9 +199,12 @@ func (s *dirScan) reportSkipped(w io.Writer) {
 type fileStore struct{ s *dirScan }
 
 func (f fileStore) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
-	p, ok := f.s.files[key]
-	if !ok {
+	if _, ok := slices.BinarySearch(f.s.keys, key); !ok {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: zarr.ErrAbsent}
+	}
+	p, ok := f.s.linked[key]
+	if !ok {
+		p = filepath.Join(f.s.top, filepath.FromSlash(key))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
