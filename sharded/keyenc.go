@@ -161,8 +161,8 @@ func keyEncodingFromNode(n datamodel.Node) (keyEncoding, error) {
 
 // parseDotDefaultKey maps "path/c.1.2" (or "c.1.2" for the root array) to
 // a chunk of a registered array whose encoding is default with separator
-// ".". ok is false when the key is not of that form or no such array is
-// registered at path.
+// ".". ok is false when the key is not of that form (coordinates that are
+// not decimal included) or no such array is registered at path.
 func (s *Store) parseDotDefaultKey(key string) (ck *chunkKey, ok bool, err error) {
 	path, last := "", key
 	if i := strings.LastIndexByte(key, '/'); i >= 0 {
@@ -179,7 +179,9 @@ func (s *Store) parseDotDefaultKey(key string) (ck *chunkKey, ok bool, err error
 	}
 	coords, good := decimals(strings.Split(rest, "."))
 	if !good {
-		return nil, true, fmt.Errorf("%w: %q has non-integer chunk coordinates", ErrInvalidChunkKey, key)
+		// Not a chunk name ("c.json"): metadata, as classic keys that are
+		// not decimal are, rather than a chunk that Set would drop.
+		return nil, false, nil
 	}
 	if err := a.checkCoords(coords); err != nil {
 		return nil, true, err

@@ -343,3 +343,28 @@ func TestCheckDataset(t *testing.T) {
 		t.Errorf("check of a dataset with a stray key: %v", err)
 	}
 }
+
+// TestDotKeyNotAChunk: in a "." array, a key that looks like a chunk name
+// but has no decimal coordinates is kept as metadata, not dropped; an
+// out-of-range chunk is dropped, as "/" chunks are (py-hamt's rule).
+func TestDotKeyNotAChunk(t *testing.T) {
+	s, _ := newV2(t, 4)
+	doc := strings.Replace(string(arrayJSON("[4]", "[2]")), `"separator":"/"`, `"separator":"."`, 1)
+	must(t, s.Set(ctx, "g/x/zarr.json", []byte(doc)))
+	must(t, s.Set(ctx, "g/x/c.json", []byte("note")))
+	must(t, s.Set(ctx, "g/x/c.7", []byte("far")))
+	must(t, s.Set(ctx, "g/x/c.1", []byte("one")))
+	if got := get(t, s, "g/x/c.json"); got != "note" {
+		t.Errorf("c.json = %q", got)
+	}
+	if got := get(t, s, "g/x/c.7"); got != "<absent>" {
+		t.Errorf("out-of-range c.7 = %q", got)
+	}
+	if got := get(t, s, "g/x/c/1"); got != "one" {
+		t.Errorf("c/1 = %q", got)
+	}
+	want := []string{"g/x/c.1", "g/x/c.json", "g/x/zarr.json", "g/zarr.json", "zarr.json"}
+	if got := sortedKeys(t, s); !slices.Equal(got, want) {
+		t.Errorf("keys %q, want %q", got, want)
+	}
+}
