@@ -110,7 +110,8 @@ type arrayIndex struct {
 	path string
 	geometry
 	order  string
-	shards []cid.Cid // cid.Undef is null
+	enc    keyEncoding // recorded in the manifest only when not the default
+	shards []cid.Cid   // cid.Undef is null
 }
 
 // ---- shards ----
@@ -553,6 +554,12 @@ func decodeArrayEntry(path string, n datamodel.Node, v2 bool) (*arrayIndex, map[
 		}
 		ai.shards = append(ai.shards, c)
 	}
+	if en, ok := f["chunk_key_encoding"]; ok && v2 {
+		if ai.enc, err = keyEncodingFromNode(en); err != nil {
+			return nil, nil, err
+		}
+		delete(f, "chunk_key_encoding")
+	}
 	for _, k := range []string{"shard_cids", "array_shape", "chunk_shape", "sharding_config"} {
 		delete(f, k)
 	}
@@ -603,6 +610,10 @@ func arrayEntryNode(a *arrayIndex, v1 bool, extra map[string]datamodel.Node, pri
 			}
 		}))
 		qp.MapEntry(ma, "shard_cids", shardCIDsNode(a.shards))
+		if !v1 && !a.enc.isDefault() {
+			// Only here: entries of "/" arrays stay byte-identical to py-hamt's.
+			qp.MapEntry(ma, "chunk_key_encoding", keyEncodingNode(a.enc))
+		}
 		if primary != nil {
 			qp.MapEntry(ma, "primary_array_path", qp.String(*primary))
 		}

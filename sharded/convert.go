@@ -1,12 +1,15 @@
 package sharded
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/hamt"
+	"github.com/gohamt/gohamt/zarr"
 	"github.com/ipfs/go-cid"
 )
 
@@ -38,10 +41,14 @@ type ConvertProgress struct {
 // in the same cs and returns the new root CID. No chunk bytes are read or
 // written: each chunk's CID is copied from the HAMT into its shard slot
 // (py-hamt's convert_hamt_to_sharded). Metadata keys go first, so that
-// every array registers its index before its chunks arrive; classic Zarr
-// v2 chunk keys ("temp/0.1", "temp/0/1") are stored under their v3 names
-// ("temp/c/0/1"). A key that is neither metadata nor a chunk of a known
-// array is an error.
+// every array registers its index (and chunk key encoding) before its
+// chunks arrive.
+//
+// Every key is checked before anything is written: a key that is neither
+// metadata nor an in-range chunk of a known array, or array metadata the
+// store cannot index (an unsupported chunk key encoding, a changed chunk
+// shape), is an error naming it, and cs is left as it was. (py-hamt drops
+// out-of-range chunks silently; a converter that loses data should say so.)
 func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOptions) (cid.Cid, error) {
 	var hopts []hamt.Option
 	if opts.CacheBytes > 0 {
@@ -51,7 +58,11 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 	if err != nil {
 		return cid.Undef, fmt.Errorf("sharded: convert: open HAMT %s: %w", hamtRoot, err)
 	}
-	dst, err := Create(cs, Options{ChunksPerShard: opts.ChunksPerShard, CacheBytes: opts.CacheBytes})
+	// Until every key is placed, the blocks the new store puts (parent
+	// group documents, a rewritten root zarr.json) are held back; shards
+	// and the manifest are only written by the final Flush anyway.
+	staged := &stagedCAS{base: cs}
+	dst, err := Create(staged, Options{ChunksPerShard: opts.ChunksPerShard, CacheBytes: opts.CacheBytes})
 	if err != nil {
 		return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
 	}
@@ -90,13 +101,10 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 		if isConvertMetaKey(e.Key) {
 			continue
 		}
-		dst.mu.RLock()
-		key, ok := dst.normalizeChunkKey(e.Key)
-		dst.mu.RUnlock()
-		if !ok {
-			return cid.Undef, fmt.Errorf("sharded: convert: cannot classify Zarr key %q as metadata or chunk", e.Key)
+		if _, err := dst.convertChunkKey(e.Key); err != nil {
+			return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
 		}
-		if err := dst.SetPointer(ctx, key, e.Value); err != nil {
+		if err := dst.SetPointer(ctx, e.Key, e.Value); err != nil {
 			return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
 		}
 		if p.Chunks++; p.Chunks%every == 0 {
@@ -105,6 +113,9 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 	}
 	report(true)
 	p.Phase = "flush"
+	if err := staged.commit(ctx); err != nil {
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
+	}
 	root, err := dst.Flush(ctx)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
@@ -113,43 +124,130 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 	return root, nil
 }
 
+// CheckDataset reports the first key of the Zarr dataset in src that
+// Convert would reject (see Convert), reading only the metadata documents
+// and the key listing, and writing nothing. A tool that imports a
+// directory into a HAMT and then converts it (as `import --sharded` does)
+// runs it first, so that a bad key fails the command before the import.
+func CheckDataset(ctx context.Context, src zarr.ListableStore) error {
+	scratch := &stagedCAS{} // holds the metadata documents; never committed
+	dst, err := Create(scratch, Options{})
+	if err != nil {
+		return fmt.Errorf("sharded: check: %w", err)
+	}
+	for k, err := range src.List(ctx) {
+		if err != nil {
+			return fmt.Errorf("sharded: check: list: %w", err)
+		}
+		if !isConvertMetaKey(k) {
+			continue
+		}
+		b, err := src.Get(ctx, k, zarr.All())
+		if err != nil {
+			return fmt.Errorf("sharded: check: %w", err)
+		}
+		c, err := scratch.Put(ctx, b, cas.Raw)
+		if err != nil {
+			return fmt.Errorf("sharded: check: %w", err)
+		}
+		if err := dst.SetPointer(ctx, k, c); err != nil {
+			return fmt.Errorf("sharded: check: %w", err)
+		}
+	}
+	for k, err := range src.List(ctx) {
+		if err != nil {
+			return fmt.Errorf("sharded: check: list: %w", err)
+		}
+		if isConvertMetaKey(k) {
+			continue
+		}
+		if _, err := dst.convertChunkKey(k); err != nil {
+			return fmt.Errorf("sharded: check: %w", err)
+		}
+	}
+	return nil
+}
+
 // isConvertMetaKey is the converter's metadata test (it also counts
 // .zmetadata, unlike the store's chunk-key parser).
 func isConvertMetaKey(key string) bool {
 	return isMetaKey(key) || strings.HasSuffix(key, ".zmetadata")
 }
 
-// normalizeChunkKey is py-hamt's _normalize_zarr_chunk_key: classic dotted
-// keys become v3 keys, dot-less classic keys of registered arrays too, and
-// v3 chunk keys stay as they are.
-func (s *Store) normalizeChunkKey(key string) (string, bool) {
-	path, coordPart := "", key
-	if i := strings.LastIndexByte(key, '/'); i >= 0 {
-		path, coordPart = key[:i], key[i+1:]
+// stagedCAS keeps the blocks put into it in memory (under the CIDs base
+// would give them) until commit writes them to base; after that it passes
+// everything through. Reads see the held blocks first. With a nil base it
+// is a scratch store that only ever holds what was put.
+type stagedCAS struct {
+	base      cas.Store
+	mu        sync.Mutex
+	held      map[cid.Cid]stagedBlock
+	order     []cid.Cid
+	committed bool
+}
+
+type stagedBlock struct {
+	data  []byte
+	codec cas.Codec
+}
+
+func (s *stagedCAS) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		return s.base.Put(ctx, data, codec)
 	}
-	if strings.Contains(coordPart, ".") {
-		if coords, ok := decimals(strings.Split(coordPart, ".")); ok {
-			return formatChunkKey(path, coords), true
+	c, err := cas.Sum(data, codec)
+	if err != nil {
+		return cid.Undef, err
+	}
+	if s.held == nil {
+		s.held = map[cid.Cid]stagedBlock{}
+	}
+	if _, ok := s.held[c]; !ok {
+		s.held[c] = stagedBlock{bytes.Clone(data), codec}
+		s.order = append(s.order, c)
+	}
+	return c, nil
+}
+
+func (s *stagedCAS) Get(ctx context.Context, id cid.Cid) ([]byte, error) {
+	s.mu.Lock()
+	b, ok := s.held[id]
+	s.mu.Unlock()
+	if ok {
+		return bytes.Clone(b.data), nil
+	}
+	if s.base == nil {
+		return nil, &cas.Error{Op: "get", CID: id, Err: cas.ErrNotFound}
+	}
+	return s.base.Get(ctx, id)
+}
+
+func (s *stagedCAS) Has(ctx context.Context, id cid.Cid) (bool, error) {
+	s.mu.Lock()
+	_, ok := s.held[id]
+	s.mu.Unlock()
+	if ok || s.base == nil {
+		return ok, nil
+	}
+	return s.base.Has(ctx, id)
+}
+
+// commit writes the held blocks to base, in the order they were put.
+func (s *stagedCAS) commit(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.order {
+		b := s.held[c]
+		got, err := s.base.Put(ctx, b.data, b.codec)
+		if err != nil {
+			return err
+		}
+		if !got.Equals(c) {
+			return fmt.Errorf("backend stored a block as %s, expected %s", got, c)
 		}
 	}
-	for _, a := range s.arraysLongestFirst() {
-		rest := key
-		if a.path != "" {
-			if !strings.HasPrefix(key, a.path+"/") {
-				continue
-			}
-			rest = key[len(a.path)+1:]
-		}
-		parts := strings.Split(rest, "/")
-		if len(parts) != len(a.chunksPerDim) {
-			continue
-		}
-		if coords, ok := decimals(parts); ok {
-			return formatChunkKey(a.path, coords), true
-		}
-	}
-	if strings.HasPrefix(key, "c/") || strings.Contains(key, "/c/") {
-		return key, true
-	}
-	return "", false
+	s.held, s.order, s.committed = nil, nil, true
+	return nil
 }

@@ -28,6 +28,11 @@
 //	  array_shape     [Int]
 //	  chunk_shape     [Int]
 //	  sharding_config ShardingConfig
+//	  chunk_key_encoding optional ChunkKeyEncoding # gohamt only; see below
+//	}
+//	type ChunkKeyEncoding struct {         # Zarr v3's own JSON shape
+//	  name          String                 # "default" or "v2"
+//	  configuration struct { separator String }  # "." or "/"
 //	}
 //	type ShardingConfig struct { order String  chunks_per_shard Int }  # order "C"
 //	type Shard [nullable &Raw]             # exactly chunks_per_shard entries
@@ -45,6 +50,25 @@
 // The empty v2 store with 3 chunks per shard is 140 bytes,
 // bafyr4ib6sm5wmt5uv55hneiymxamt34a22f4okh5piyju3svdqeyeyeupi.
 //
+// # Chunk key encodings (an extension of py-hamt's format)
+//
+// py-hamt knows one chunk key form, Zarr v3's default "c/1/2". An array
+// whose metadata names another encoding — "default" with separator "."
+// ("c.1.2", as zarrita and zarr-python can write), "v2" ("1.2" or "1/2"),
+// or a Zarr format 2 .zarray (dimension_separator, "." when absent) —
+// gets a chunk_key_encoding member in its manifest entry, so that its
+// chunks are stored, read and listed under their own names and an export
+// gives back the same files. Arrays with the default "/" encoding never get
+// the member, so their manifests stay byte-identical to py-hamt's. Any
+// other encoding (another name or separator) is ErrChunkKeyEncoding, when
+// the array is registered or when a manifest is opened.
+//
+// py-hamt 3.5 cannot read a store that holds a "default"/"." array: it
+// ignores the member and reads every "c.1.2" chunk as missing, that is as
+// the fill value, without an error. It does read the chunks of "v2"
+// arrays (it maps classic keys itself), but lists them under "c/…" names.
+// Every array keeps accepting its "c/1/2" name too.
+//
 // Geometry: chunks_per_dim[i] = ceil(shape[i]/chunk_shape[i]); a chunk's
 // linear index is row-major; shard = linear / chunks_per_shard, slot =
 // linear % chunks_per_shard. A shard never written is null and reads as
@@ -56,7 +80,8 @@
 //
 // Keys ending in zarr.json, .zarray, .zattrs or .zgroup are metadata.
 // Otherwise the key is split at its last "/c/" (a key starting "c/" is the
-// root array's); failing that, classic Zarr v2 keys of registered arrays
+// root array's); failing that, "temp/c.1.2" is a chunk of a registered
+// "default"/"." array, and classic Zarr v2 keys of registered arrays
 // ("temp/1.2", or "temp/1/2" by the longest registered prefix of matching
 // rank) are chunks; anything else is metadata. In a v2 store, coordinates
 // of the wrong rank or out of range make Set a no-op, Get absent, Delete a
@@ -124,5 +149,9 @@
 // writes a v2 store into the same cas.Store: metadata first (registering
 // every array), then each chunk's CID copied into its slot with SetPointer —
 // no chunk is read or re-uploaded; only shards, the manifest and any missing
-// group documents are written.
+// group documents are written. Nothing is written until every key has been
+// placed: a key that is neither metadata nor an in-range chunk of a known
+// array, or metadata the store cannot index, fails the conversion with the
+// key named and the cas.Store untouched. CheckDataset runs the same checks
+// on any listable Zarr store (a directory, before importing it).
 package sharded

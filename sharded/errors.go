@@ -43,6 +43,10 @@ var (
 	ErrChunkCoords = errors.New("sharded: chunk coordinates out of bounds")
 	// ErrInvalidChunkKey: a v1 chunk key whose coordinates are not integers.
 	ErrInvalidChunkKey = errors.New("sharded: invalid chunk key")
+	// ErrChunkKeyEncoding: array metadata or a manifest entry whose chunk
+	// key encoding is neither Zarr's "default" nor "v2" with separator "."
+	// or "/", so its chunk keys cannot be mapped to shard slots.
+	ErrChunkKeyEncoding = errors.New("sharded: unsupported chunk key encoding")
 	// ErrChunkShape: metadata that changes the chunk shape of a registered
 	// array ("Cannot change chunk_shape for existing array index").
 	ErrChunkShape = errors.New("sharded: cannot change chunk_shape of an existing array index")

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/gohamt/gohamt/blockstore"
 )
 
 func goldenRoots(f *testing.F) {
@@ -38,6 +40,7 @@ func goldenRoots(f *testing.F) {
 // a manifest that decodes to the same version.
 func FuzzDecodeManifest(f *testing.F) {
 	goldenRoots(f)
+	f.Add(keyEncodingRoot(f), 3)
 	f.Fuzz(func(t *testing.T, b []byte, _ int) {
 		m, err := decodeManifest(b)
 		if err != nil {
@@ -80,4 +83,29 @@ func FuzzDecodeShard(f *testing.F) {
 			t.Fatalf("re-encode: %v\n%s\n%s", err, hex.EncodeToString(out), hex.EncodeToString(b))
 		}
 	})
+}
+
+// keyEncodingRoot is a v2 root whose arrays record chunk_key_encoding.
+func keyEncodingRoot(f *testing.F) []byte {
+	cs := blockstore.NewMemory()
+	s, err := Create(cs, Options{ChunksPerShard: 3})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for p, from := range map[string]string{"0/dot": `"separator":"/"`, "0/v2": `"name":"default"`} {
+		to := map[string]string{"0/dot": `"separator":"."`, "0/v2": `"name":"v2"`}[p]
+		doc := bytes.Replace(arrayJSON("[4]", "[2]"), []byte(from), []byte(to), 1)
+		if err := s.Set(ctx, p+"/zarr.json", doc); err != nil {
+			f.Fatal(err)
+		}
+	}
+	root, err := s.Flush(ctx)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := cs.Get(ctx, root)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }

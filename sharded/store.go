@@ -137,7 +137,7 @@ func Create(cs cas.Store, opts Options) (*Store, error) {
 		s.m = &manifest{version: ManifestV2, metadata: map[string]cid.Cid{}, extra: v2RootExtra(cps)}
 		s.defaultCPS = cps
 		if opts.ArrayShape != nil {
-			if _, err := s.registerIndex(normPath(opts.PrimaryArrayPath), opts.ArrayShape, opts.ChunkShape, cps); err != nil {
+			if _, err := s.registerIndex(normPath(opts.PrimaryArrayPath), opts.ArrayShape, opts.ChunkShape, cps, keyEncoding{}); err != nil {
 				return nil, fmt.Errorf("sharded: create: %w", err)
 			}
 		}
@@ -422,6 +422,10 @@ type ArrayInfo struct {
 	ChunkShape     []int
 	ChunksPerShard int
 	Shards         []cid.Cid // cid.Undef for a null shard (as last flushed)
+	// ChunkKeyEncoding ("default" or "v2") and Separator ("/" or ".") name
+	// the array's chunks; only py-hamt's "default" with "/" is left out of
+	// the manifest.
+	ChunkKeyEncoding, Separator string
 }
 
 // Arrays lists the array indexes in manifest order (v1: the global index,
@@ -431,7 +435,7 @@ func (s *Store) Arrays() []ArrayInfo {
 	defer s.mu.RUnlock()
 	var out []ArrayInfo
 	add := func(p string, a *arrayIndex) {
-		out = append(out, ArrayInfo{Path: p, Shape: slices.Clone(a.shape), ChunkShape: slices.Clone(a.chunkShape), ChunksPerShard: a.cps, Shards: slices.Clone(a.shards)})
+		out = append(out, ArrayInfo{Path: p, Shape: slices.Clone(a.shape), ChunkShape: slices.Clone(a.chunkShape), ChunksPerShard: a.cps, Shards: slices.Clone(a.shards), ChunkKeyEncoding: a.enc.name(), Separator: a.enc.sep()})
 	}
 	if !s.v2() {
 		add(s.m.v1Primary, s.m.v1)
@@ -620,6 +624,9 @@ func atoiAll(parts []string) ([]int, bool) {
 func (s *Store) parseClassicChunkKey(key string) (*chunkKey, error) {
 	if !s.v2() || len(s.arrays) == 0 {
 		return nil, nil
+	}
+	if ck, ok, err := s.parseDotDefaultKey(key); ok {
+		return ck, err
 	}
 	path, coordPart := "", key
 	if i := strings.LastIndexByte(key, '/'); i >= 0 {
@@ -1113,16 +1120,28 @@ func (s *Store) registerFromMetadata(ctx context.Context, key string, raw []byte
 			return nil
 		}
 		p = normPath(p)
+		enc, err := keyEncodingFromMetadata(key, js)
+		if err != nil {
+			return fmt.Errorf("array %q: %w", p, err)
+		}
 		a := s.arrays[p]
 		if a == nil {
 			if s.defaultCPS <= 0 {
 				return fmt.Errorf("%w: store is missing a default chunks_per_shard value", ErrGeometry)
 			}
-			_, err := s.registerIndex(p, shape, chunk, s.defaultCPS)
+			_, err := s.registerIndex(p, shape, chunk, s.defaultCPS, enc)
 			return err
 		}
 		if !slices.Equal(a.chunkShape, chunk) {
 			return fmt.Errorf("%w %q: %v → %v", ErrChunkShape, p, a.chunkShape, chunk)
+		}
+		if a.enc != enc {
+			// Slots hold coordinates, so the chunks simply list under
+			// their new names.
+			s.mu.Lock()
+			a.enc = enc
+			s.dirtyRoot = true
+			s.mu.Unlock()
 		}
 		if !slices.Equal(a.shape, shape) {
 			return s.resizeIndex(ctx, a, shape)
@@ -1138,12 +1157,12 @@ func (s *Store) registerFromMetadata(ctx context.Context, key string, raw []byte
 	return nil
 }
 
-func (s *Store) registerIndex(path string, shape, chunk []int, cps int) (*arrayIndex, error) {
+func (s *Store) registerIndex(path string, shape, chunk []int, cps int, enc keyEncoding) (*arrayIndex, error) {
 	g, err := newGeometry(shape, chunk, cps)
 	if err != nil {
 		return nil, fmt.Errorf("array %q: %w", path, err)
 	}
-	a := &arrayIndex{path: path, geometry: g, order: "C", shards: make([]cid.Cid, g.numShards)}
+	a := &arrayIndex{path: path, geometry: g, order: "C", enc: enc, shards: make([]cid.Cid, g.numShards)}
 	s.mu.Lock()
 	s.arrays[path] = a
 	s.m.arrays = append(s.m.arrays, a)
@@ -1581,7 +1600,7 @@ func (s *Store) listLocked(ctx context.Context) iter.Seq2[string, error] {
 				return
 			}
 		}
-		for k, err := range s.chunkKeys(ctx) {
+		for k, err := range s.chunkKeys(ctx, nil) {
 			if err != nil {
 				yield("", err)
 				return
@@ -1633,9 +1652,14 @@ func (s *Store) shard(ctx context.Context, sn arraySnap, i int) ([]cid.Cid, erro
 	return s.cache.fetch(ctx, k, src, s.shardLoader(sn.a.path, i, sn.g.cps))
 }
 
-func (s *Store) chunkKeys(ctx context.Context) iter.Seq2[string, error] {
+// chunkKeys yields the chunk keys of the arrays whose path only accepts
+// (all arrays when only is nil).
+func (s *Store) chunkKeys(ctx context.Context, only func(path string) bool) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		for _, sn := range s.arraySnapshot() {
+			if only != nil && !only(sn.listAs) {
+				continue
+			}
 			for i := range sn.g.numShards {
 				es, err := s.shard(ctx, sn, i)
 				if err != nil {
@@ -1647,7 +1671,7 @@ func (s *Store) chunkKeys(ctx context.Context) iter.Seq2[string, error] {
 					if !c.Defined() || lin >= sn.g.total {
 						continue
 					}
-					if !yield(formatChunkKey(sn.listAs, sn.g.coords(lin)), nil) {
+					if !yield(sn.a.enc.format(sn.listAs, sn.g.coords(lin)), nil) {
 						return
 					}
 				}
@@ -1696,10 +1720,20 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[string, er
 		if np != "" {
 			mp = np + "/"
 		}
-		chunkListing := false
+		// chunkListing: np is inside a default "/" array's c/ tree, so only
+		// chunk keys can be below it. otherChunks: np is (or is inside) an
+		// array of another encoding, whose chunk names sit beside its
+		// metadata or in folders of their own.
+		chunkListing, otherChunks := false, false
 		var cands []string
 		if s.v2() {
-			for p := range s.arrays {
+			for p, a := range s.arrays {
+				if !a.enc.isDefault() {
+					if np == p || p == "" || strings.HasPrefix(np, p+"/") {
+						otherChunks = true
+					}
+					continue
+				}
 				cp := "c"
 				if p != "" {
 					cp = p + "/c"
@@ -1712,15 +1746,15 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[string, er
 		if !chunkListing {
 			cands = slices.Collect(maps.Keys(s.m.metadata))
 			if s.v2() {
-				for p := range s.arrays {
+				for p, a := range s.arrays {
 					if p != "" {
 						parts := strings.Split(p, "/")
 						for i := 1; i <= len(parts); i++ {
 							cands = append(cands, strings.Join(parts[:i], "/"))
 						}
-						cands = append(cands, p+"/c")
-					} else {
-						cands = append(cands, "c")
+					}
+					if a.enc.isDefault() {
+						cands = append(cands, strings.TrimPrefix(p+"/c", "/"))
 					}
 				}
 			} else if s.m.v1Primary == "" {
@@ -1742,8 +1776,9 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[string, er
 			first, _, _ := strings.Cut(rest, "/")
 			seen[first] = true
 		}
-		if chunkListing {
-			for k, err := range s.chunkKeys(ctx) {
+		if chunkListing || otherChunks {
+			near := func(p string) bool { return p == "" || np == p || strings.HasPrefix(np, p+"/") }
+			for k, err := range s.chunkKeys(ctx, near) {
 				if err != nil {
 					yield("", err)
 					return

@@ -97,6 +97,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if err != nil {
 		return err
 	}
+	if *asSharded {
+		// Every key the converter would reject fails here, before the
+		// HAMT import writes (and the progress bar shows) anything.
+		if err := sharded.CheckDataset(ctx, src); err != nil {
+			return fmt.Errorf("import %s: %w", pos[0], err)
+		}
+	}
 	bar := newProgress(stderr, "import", size, bf.json)
 	t0 := time.Now()
 	n, err := zarr.Copy(ctx, progressStore{dst, bar}, src, copyConcurrency)
