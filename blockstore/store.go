@@ -291,7 +291,9 @@ func (s *Store) Unpin(ctx context.Context, id cid.Cid) error {
 	if err == nil {
 		err = p.Unpin(ctx, id, true)
 		if errors.Is(err, ipfspinner.ErrNotPinned) {
-			err = fmt.Errorf("%w: %v", cas.ErrNotPinned, err)
+			// boxo's text ("not pinned or pinned indirectly") would
+			// only repeat the sentinel's: this store pins recursively.
+			err = cas.ErrNotPinned
 		}
 	}
 	if err == nil {

@@ -112,7 +112,7 @@ func (s *Store) Fetch(ctx context.Context, root cid.Cid, progress func(Progress)
 				}
 				b, err := s.bserv.GetBlock(gctx, l.cid)
 				if err != nil {
-					return fmt.Errorf("%s: %w", l.cid, mapNotFound(err))
+					return &cas.Error{Op: "get", CID: l.cid, Err: mapNotFound(err)}
 				}
 				return take(b)
 			})
@@ -251,9 +251,25 @@ func (v *visitSet) has(c cid.Cid) bool {
 	return ok
 }
 
+// mapNotFound makes boxo's and the datastore's not-found errors
+// cas.ErrNotFound too. The message names the CID the way the blockstore's
+// own does ("cas: not found: CID"), so that a cas.Error on that CID does
+// not repeat it; the original error stays reachable with errors.Is/As.
 func mapNotFound(err error) error {
-	if err != nil && (ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound)) && !errors.Is(err, cas.ErrNotFound) {
-		return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
+	if err == nil || errors.Is(err, cas.ErrNotFound) || !(ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound)) {
+		return err
 	}
-	return err
+	var nf ipld.ErrNotFound
+	if errors.As(err, &nf) && nf.Cid.Defined() {
+		return &notFound{id: nf.Cid, err: err}
+	}
+	return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
 }
+
+type notFound struct {
+	id  cid.Cid
+	err error
+}
+
+func (e *notFound) Error() string   { return cas.ErrNotFound.Error() + ": " + e.id.String() }
+func (e *notFound) Unwrap() []error { return []error{cas.ErrNotFound, e.err} }

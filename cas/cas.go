@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ipfs/go-cid"
 )
@@ -51,17 +52,73 @@ var (
 )
 
 // Error records a failed operation on one CID.
+//
+// Its message names the operation and the CID once: "cas get CID: not
+// found", or, when the wrapped error already names the CID in its own
+// words, "cas pin: not found: CID is not local and no peer is connected".
+// An Error that wraps another on the same CID (a pin that fetched the DAG)
+// reports the outer operation only; one on another CID keeps it ("cas
+// fetch ROOT: get LEAF: not found"). The sentinels' "cas: " prefix is not
+// repeated inside the message.
 type Error struct {
 	Op  string  // "put", "get", "get-range", "has", "pin", …
 	CID cid.Cid // cid.Undef when not known (e.g. a failed put)
 	Err error
 }
 
-func (e *Error) Error() string {
-	if e.CID.Defined() {
-		return "cas " + e.Op + " " + e.CID.String() + ": " + e.Err.Error()
+func (e *Error) Error() string { return "cas " + e.describe() }
+
+// describe is the message without the "cas " in front: "op [CID]: reason".
+func (e *Error) describe() string { return joinOp(e.Op, e.CID, e.reason()) }
+
+// reason is what went wrong, without the operation and CID in front.
+func (e *Error) reason() string {
+	switch in := e.Err.(type) {
+	case nil:
+		return "failed"
+	case *Error:
+		if !in.CID.Defined() || in.CID.Equals(e.CID) {
+			return in.reason() // a step of this operation, on the same CID
+		}
+		return in.describe()
 	}
-	return "cas " + e.Op + ": " + e.Err.Error()
+	return strings.TrimPrefix(e.Err.Error(), "cas: ")
+}
+
+// joinOp puts op, the CID (unless reason names it) and reason together.
+// A reason that ends with ": CID" (a sentinel wrapped with the CID, as
+// backends do) gives the CID to the operation instead.
+func joinOp(op string, id cid.Cid, reason string) string {
+	if !id.Defined() {
+		return op + ": " + reason
+	}
+	s := id.String()
+	if r, ok := strings.CutSuffix(reason, ": "+s); ok {
+		reason = r
+	} else if namesCID(reason, s) {
+		return op + ": " + reason
+	}
+	return op + " " + s + ": " + reason
+}
+
+// namesCID reports whether msg holds s as a word of its own.
+func namesCID(msg, s string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], s)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(s)
+		if (j == 0 || !isCIDChar(msg[j-1])) && (end == len(msg) || !isCIDChar(msg[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isCIDChar(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -45,21 +45,37 @@ func (r Range) Resolve(size int64) (start, end int64, err error) {
 	switch r.Kind {
 	case RangeSpan:
 		if r.Offset < 0 || r.Length < 0 || r.Offset > size {
-			return 0, 0, fmt.Errorf("%w: %v of %d bytes", ErrInvalidRange, r, size)
+			return 0, 0, fmt.Errorf("%w: %s of a %d-byte value", ErrInvalidRange, r.interval(), size)
 		}
 		return r.Offset, r.Offset + min(r.Length, size-r.Offset), nil
 	case RangeFrom:
 		if r.Offset < 0 || r.Offset > size {
-			return 0, 0, fmt.Errorf("%w: %v of %d bytes", ErrInvalidRange, r, size)
+			return 0, 0, fmt.Errorf("%w: %s of a %d-byte value", ErrInvalidRange, r.interval(), size)
 		}
 		return r.Offset, size, nil
 	case RangeSuffix:
 		if r.Length < 0 {
-			return 0, 0, fmt.Errorf("%w: %v", ErrInvalidRange, r)
+			return 0, 0, fmt.Errorf("%w: %s", ErrInvalidRange, r.interval())
 		}
 		return size - min(r.Length, size), size, nil
 	}
 	return 0, 0, fmt.Errorf("%w: unknown range kind %d", ErrInvalidRange, r.Kind)
+}
+
+// interval names r for error messages as a half-open interval, "bytes
+// [20, 30)", the meaning Span has: the HTTP form that String gives names
+// the last byte instead of the end, which reads as off by one next to
+// an end-exclusive request.
+func (r Range) interval() string {
+	switch r.Kind {
+	case RangeSpan:
+		return fmt.Sprintf("bytes [%d, %d)", r.Offset, r.Offset+r.Length)
+	case RangeFrom:
+		return fmt.Sprintf("bytes [%d, end)", r.Offset)
+	case RangeSuffix:
+		return fmt.Sprintf("last %d bytes", r.Length)
+	}
+	return r.String()
 }
 
 // String gives the range in HTTP Range form ("bytes=0-9", "bytes=5-",

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,6 +53,9 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
 	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
 	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
+	// withStats takes --stats out of the command line wherever it is; it
+	// is defined here so that every command's help lists it.
+	fs.Bool("stats", false, "print a telemetry summary to stderr afterwards (or set GOHAMT_TRACE=1)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: demo %s %s\n\n%s\n\nFlags:\n", name, args, help)
 		fs.PrintDefaults()
@@ -68,6 +72,10 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error
 	// Flags after positional arguments are common; parse them too.
 	var rest []string
 	for len(pos) > 0 {
+		if pos[0] == "--" { // the rest are arguments, even if they start with -
+			rest = append(rest, pos[1:]...)
+			break
+		}
 		if strings.HasPrefix(pos[0], "-") && pos[0] != "-" {
 			if err := parseFlags(fs, pos); err != nil {
 				return nil, err
@@ -82,6 +90,49 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error
 		return nil, fmt.Errorf("%w: %s takes %s", errUsage, fs.Name(), countText(minPos, maxPos))
 	}
 	return rest, nil
+}
+
+// hoistShared moves the shared flags given before the command name to just
+// after it, where the command's flag set parses them: `demo --json info R`
+// runs as `demo info --json R`. It returns the command name ("" for none)
+// and its arguments. A flag before the command that is not shared, or a
+// shared flag before a command that does not take them, is a usage error.
+func hoistShared(args []string) (string, []string, error) {
+	shared, _ := newFlagSet("", "", "", io.Discard)
+	var lead []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" && args[0] != "--" {
+		a := args[0]
+		args = args[1:]
+		if a == "-h" || a == "-help" || a == "--help" {
+			return "help", nil, nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := shared.Lookup(name)
+		if f == nil {
+			return "", nil, fmt.Errorf("%w: unknown flag %s before the command (flags of one command go after its name)", errUsage, a)
+		}
+		lead = append(lead, a)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); hasValue || ok && b.IsBoolFlag() {
+			continue
+		}
+		if len(args) == 0 {
+			return "", nil, fmt.Errorf("%w: flag %s needs a value", errUsage, a)
+		}
+		lead, args = append(lead, args[0]), args[1:]
+	}
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		if len(lead) > 0 {
+			return "", nil, fmt.Errorf("%w: %s needs a command after it", errUsage, lead[0])
+		}
+		return "", nil, nil
+	}
+	if c, ok := lookupCommand(args[0]); ok && !c.shared && len(lead) > 0 {
+		return c.name, nil, fmt.Errorf("%w: %s does not apply to the %s command", errUsage, lead[0], c.name)
+	}
+	return args[0], append(lead, args[1:]...), nil
 }
 
 // parseFlags parses flags; a bad flag is a usage error (exit 2).
@@ -125,6 +176,34 @@ func defaultRepo() string {
 	}
 	return filepath.Join(base, "gohamt", "repo")
 }
+
+// repoMissing reports whether the flags choose the embedded node's repo
+// and it has not been created yet: commands that only read say so (or
+// that there is nothing) instead of creating it.
+func (bf *backendFlags) repoMissing() bool {
+	if bf.kuboRPC != "" || bf.memory {
+		return false
+	}
+	// node.New keeps the Badger store in REPO/blocks; a folder without it
+	// (made by hand, say) has no repo in it yet either.
+	_, err := os.Stat(filepath.Join(bf.repo, "blocks"))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// errNoRepo is what a command that needs data says without a repo.
+func (bf *backendFlags) errNoRepo() error {
+	return &sentence{msg: fmt.Sprintf("no repo at %s: import or fetch a dataset first (or give --repo)", bf.repo), err: fs.ErrNotExist}
+}
+
+// sentence is an error with a message of its own that still wraps err for
+// errors.Is and errors.As: for when the wrapped chain would repeat itself.
+type sentence struct {
+	msg string
+	err error
+}
+
+func (e *sentence) Error() string { return e.msg }
+func (e *sentence) Unwrap() error { return e.err }
 
 // backend is an open store and what to do when the command ends.
 type backend struct {
@@ -193,10 +272,21 @@ func (bf *backendFlags) key() ([]byte, error) {
 func parseCID(s string) (cid.Cid, error) {
 	c, err := cid.Decode(s)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("bad CID %q: %w", s, err)
+		// go-cid nests "invalid cid: " prefixes; the deepest error
+		// says what is wrong.
+		why := err
+		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+			why = e
+		}
+		msg := why.Error()
+		for strings.HasPrefix(msg, "invalid cid: ") {
+			msg = strings.TrimPrefix(msg, "invalid cid: ")
+		}
+		return cid.Undef, &sentence{msg: fmt.Sprintf("bad CID %q: %s", s, msg), err: err}
 	}
 	if err := cas.CheckCID(c); err != nil {
-		return cid.Undef, fmt.Errorf("CID %s: %w", s, err)
+		why := strings.TrimPrefix(err.Error(), cas.ErrUnsupportedCID.Error()+": ")
+		return cid.Undef, &sentence{msg: fmt.Sprintf("unsupported CID %s: %s", s, why), err: err}
 	}
 	return c, nil
 }

@@ -26,25 +26,26 @@ var errUsage = errors.New("usage")
 type command struct {
 	name, args, help string
 	run              func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	shared           bool // takes the shared flags (newFlagSet), so they may come before its name too
 }
 
 func commands() []command {
 	return []command{
-		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID},
-		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport},
-		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport},
-		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs},
-		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value (or part of it)", runGet},
-		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo},
-		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead},
-		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert},
-		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe},
-		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch},
-		{"pin", "CID", "pin a root", runPin},
-		{"unpin", "CID", "unpin a root", runUnpin},
-		{"pins", "", "list pinned roots", runPins},
-		{"gc", "", "delete blocks not reachable from a pin", runGC},
-		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT},
+		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, false},
+		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
+		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
+		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
+		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes", runGet, true},
+		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
+		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead, true},
+		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
+		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
+		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
+		{"pin", "CID", "pin a root", runPin, true},
+		{"unpin", "CID", "unpin a root", runUnpin, true},
+		{"pins", "", "list pinned roots", runPins, true},
+		{"gc", "", "delete blocks not reachable from a pin", runGC, true},
+		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT, false},
 	}
 }
 
@@ -59,20 +60,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var err error
+	name, args, err := hoistShared(args)
+	flagErr := err != nil
 	switch {
-	case len(args) == 0:
+	case err != nil:
+	case name == "":
 		err = runMain(ctx, stdout)
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+	case name == "help" || name == "-h" || name == "--help":
 		usage(stdout)
 		return 0
 	default:
-		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
-		for _, c := range commands() {
-			if c.name == args[0] {
-				err = c.run(ctx, args[1:], stdout, stderr)
-				break
-			}
+		err = fmt.Errorf("%w: unknown command %q", errUsage, name)
+		if c, ok := lookupCommand(name); ok {
+			err = c.run(ctx, args, stdout, stderr)
 		}
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -87,8 +87,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintln(stderr, "demo:", msg)
 		if errors.Is(err, errUsage) {
-			if len(args) > 0 && known(args[0]) {
-				fmt.Fprintf(stderr, "run 'demo %s --help' for usage\n", args[0])
+			if _, ok := lookupCommand(name); ok {
+				fmt.Fprintf(stderr, "run 'demo %s --help' for usage\n", name)
+			} else if flagErr {
+				fmt.Fprintln(stderr, "run 'demo --help' for usage")
 			} else {
 				usage(stderr)
 			}
@@ -99,17 +101,17 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return 0
 }
 
-func known(name string) bool {
+func lookupCommand(name string) (command, bool) {
 	for _, c := range commands() {
 		if c.name == name {
-			return true
+			return c, true
 		}
 	}
-	return false
+	return command{}, false
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: demo [--stats] [COMMAND [ARGS]]\n\nWith no command, run the main job and print a report.\n--stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr afterwards.\n\nCommands:")
+	fmt.Fprintln(w, "usage: demo [--stats] [SHARED FLAGS] [COMMAND [ARGS]]\n\nWith no command, run the main job and print a report.\n--stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr afterwards.\nThe flags the data commands share (--json, --repo, --memory, --kubo-rpc,\n--kubo-gateway, --encrypt-key-file, --encrypt-header) and --stats may come\nbefore the command name or after it; 'demo COMMAND --help' lists them.\n\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %s %s\n      %s\n", c.name, c.args, c.help)
 	}

@@ -154,26 +154,13 @@ func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Wri
 }
 
 func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("pins", "", "List the pinned roots.", stderr)
+	fs, bf := newFlagSet("pins", "", "List the pinned roots (none when there is no repo yet).", stderr)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	b, err := bf.open(ctx, readOnly)
+	out, err := listPins(ctx, bf)
 	if err != nil {
 		return err
-	}
-	defer closeWith(b, &err)
-	p, ok := b.Store.(cas.Pinner)
-	if !ok {
-		return fmt.Errorf("pins: %w", errNotSupported)
-	}
-	pins, err := p.Pins(ctx)
-	if err != nil {
-		return err
-	}
-	out := make([]string, len(pins))
-	for i, c := range pins {
-		out[i] = c.String()
 	}
 	if bf.json {
 		return printJSON(stdout, map[string]any{"pins": out})
@@ -184,10 +171,43 @@ func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	return nil
 }
 
+// listPins returns the pinned roots; a repo not created yet has none.
+func listPins(ctx context.Context, bf *backendFlags) (out []string, err error) {
+	out = []string{} // JSON [] rather than null
+	if bf.repoMissing() {
+		return out, nil
+	}
+	b, err := bf.open(ctx, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	defer closeWith(b, &err)
+	p, ok := b.Store.(cas.Pinner)
+	if !ok {
+		return nil, fmt.Errorf("pins: %w", errNotSupported)
+	}
+	pins, err := p.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range pins {
+		out = append(out, c.String())
+	}
+	return out, nil
+}
+
 func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, bf := newFlagSet("gc", "", "Delete every block not reachable from a pin.", stderr)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
+	}
+	if bf.repoMissing() {
+		// Opening for writing would create the repo only to find it empty.
+		if bf.json {
+			return printJSON(stdout, map[string]any{"kept": 0, "removed": 0, "bytes_removed": 0})
+		}
+		fmt.Fprintf(stdout, "nothing to do: no repo at %s\n", bf.repo)
+		return nil
 	}
 	b, err := bf.open(ctx, writeLocal)
 	if err != nil {

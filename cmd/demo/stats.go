@@ -4,19 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/gohamt/gohamt/telemetry"
 )
 
 // withStats runs a command line with the telemetry summary when asked:
-// --stats before the command (demo --stats read CID ARRAY) or
-// GOHAMT_TRACE=1 in the environment turns it on, and the summary goes to
-// stderr after the command (stdout keeps the command's own output).
+// --stats anywhere on the line (demo --stats read CID ARRAY, demo read CID
+// ARRAY --stats) or GOHAMT_TRACE=1 in the environment turns it on, and
+// the summary goes to stderr after the command (stdout keeps the
+// command's own output).
 func withStats(ctx context.Context, args []string, stdout, stderr io.Writer, run func(context.Context, []string, io.Writer, io.Writer) int) int {
-	stats := false
-	for len(args) > 0 && (args[0] == "--stats" || args[0] == "-stats") {
-		stats, args = true, args[1:]
-	}
+	args, stats := takeStats(args)
 	if stats {
 		telemetry.EnableSummary(true)
 	}
@@ -24,8 +24,8 @@ func withStats(ctx context.Context, args []string, stdout, stderr io.Writer, run
 		return run(ctx, args, stdout, stderr)
 	}
 	label := "demo"
-	if len(args) > 0 {
-		label = "demo " + args[0]
+	if name, _, err := hoistShared(args); err == nil && name != "" {
+		label = "demo " + name
 	}
 	telemetry.ResetSummary(label)
 	code := run(ctx, args, stdout, stderr)
@@ -34,4 +34,34 @@ func withStats(ctx context.Context, args []string, stdout, stderr io.Writer, run
 		fmt.Fprintln(stderr, "demo: stats:", err)
 	}
 	return code
+}
+
+// takeStats removes --stats (-stats, --stats=BOOL) from args up to a "--"
+// and reports whether the last one asks for the summary. It is taken out
+// here, not by each command's flag set, because some commands (cid, hamt)
+// have none and the summary must start before the command does.
+func takeStats(args []string) ([]string, bool) {
+	stats := false
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...), stats
+		}
+		name, val, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "stats" {
+			out = append(out, a)
+			continue
+		}
+		on := true
+		if hasValue {
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				out = append(out, a) // the command's flag set reports it
+				continue
+			}
+			on = b
+		}
+		stats = on
+	}
+	return out, stats
 }
