@@ -3,6 +3,7 @@ package hamt
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/ipfs/go-cid"
 )
@@ -43,7 +44,16 @@ type NodeError struct {
 	Err error
 }
 
-func (e *NodeError) Error() string { return "node " + e.CID.String() + ": " + e.Err.Error() }
+// Error names the CID once: a store error usually names it already (a
+// *cas.Error for the same block), and repeating it makes CLI messages
+// hard to read.
+func (e *NodeError) Error() string {
+	msg := e.Err.Error()
+	if strings.Contains(msg, e.CID.String()) {
+		return "HAMT node: " + msg
+	}
+	return "HAMT node " + e.CID.String() + ": " + msg
+}
 
 func (e *NodeError) Unwrap() error { return e.Err }
 
