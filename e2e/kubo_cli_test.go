@@ -138,10 +138,12 @@ func TestDemoKuboGatewayRefused(t *testing.T) {
 	if code != 1 || strings.Contains(msg, "\n") || !strings.Contains(msg, dead) || !strings.Contains(msg, "refused") || strings.Contains(msg, "attempts") {
 		t.Fatalf("info through a gateway that refuses connections: exit %d,\n%s\nwant exit 1 and one line naming %s, refused, without retries", code, msg, dead)
 	}
+	t.Logf("refused gateway: %s", msg)
 	// A Kubo RPC that refuses is as quick and as clear.
 	code, _, errOut = demo(t, "info", imp.Root, "--kubo-rpc", dead)
 	msg = strings.TrimSpace(errOut)
 	if code != 1 || strings.Contains(msg, "\n") || !strings.Contains(msg, dead) || strings.Contains(msg, "attempts") {
 		t.Fatalf("info through an RPC address that refuses connections: exit %d,\n%s", code, msg)
 	}
+	t.Logf("refused RPC: %s", msg)
 }
