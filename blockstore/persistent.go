@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -37,6 +39,9 @@ func BadgerOptions() badger.Options {
 // until the first is closed (a read-only open, opts.ReadOnly, shares the
 // lock with other read-only opens).
 //
+// A read-only open of a repo whose writer was killed first recovers it
+// when no other process has it open, see [ErrNeedsRecovery].
+//
 // Writes are refused with [ErrDiskFull] while fewer than
 // [DefaultMinFreeBytes] would stay free on the disk: Badger writes through
 // memory maps, and a full disk under a map kills the process with SIGBUS
@@ -52,6 +57,12 @@ func OpenBadgerDatastore(dir string, opts *badger.Options) (ds.Batching, error) 
 		}
 	}
 	d, err := badger.NewDatastore(dir, opts)
+	if err != nil && opts.ReadOnly && needsTruncate(err) {
+		d, err = recoverAndOpen(dir, opts)
+		if errors.Is(err, ErrNeedsRecovery) {
+			return nil, err // names dir already
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("blockstore: open badger in %s: %w", dir, err)
 	}
@@ -106,3 +117,70 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// ErrNeedsRecovery is returned by a read-only open of a Badger repo whose
+// last writer was killed (SIGKILL, power loss) and which can't be
+// recovered right now.
+//
+// Such a repo ends its write-ahead log with a torn or unused tail, which
+// Badger refuses to read without truncating it, and a read-only open may
+// not truncate. So a read-only open recovers the repo first by opening it
+// for writing and closing it again, which truncates just that tail (the
+// entries past it were never acknowledged), exactly as any write command
+// would. That is not possible while another process has the repo open, or
+// on a disk too full to flush the log safely; then this error says which.
+var ErrNeedsRecovery = errors.New("blockstore: badger repo needs recovery after an unclean shutdown")
+
+// recoveryMinFree is the free space a recovery needs; a variable so that a
+// test can make any disk too full.
+var recoveryMinFree uint64 = DefaultMinFreeBytes
+
+// needsTruncate reports Badger's refusal to open a log with a torn tail
+// read-only. Badger formats its wrapped errors with %+v, not %w, so only
+// the text tells (the sentence of badger.ErrTruncateNeeded).
+func needsTruncate(err error) bool {
+	return strings.Contains(err.Error(), "Log truncate required")
+}
+
+// recoverAndOpen recovers dir with a write open and close, then opens it
+// with opts (read-only) again.
+func recoverAndOpen(dir string, opts *badger.Options) (*badger.Datastore, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err == nil {
+		// The write open flushes the replayed log into tables through
+		// memory maps: on a full disk that would be a SIGBUS.
+		if free := st.Bavail * uint64(st.Bsize); free < recoveryMinFree {
+			return nil, &recoveryError{ErrDiskFull, fmt.Sprintf("blockstore: %s was not shut down cleanly and its recovery needs %d MiB free on the disk, which has %d MiB; free some space and run the command again",
+				dir, recoveryMinFree>>20, free>>20)}
+		}
+	}
+	rw := *opts
+	rw.ReadOnly = false
+	d, err := badger.NewDatastore(dir, &rw)
+	if err == nil {
+		err = d.Close()
+		if err != nil {
+			return nil, fmt.Errorf("recovery after an unclean shutdown: %w", err)
+		}
+	} else if !strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return nil, fmt.Errorf("recovery after an unclean shutdown: %w", err)
+	}
+	// Locked: perhaps by another reader that has just recovered the repo,
+	// so one more read-only try before giving up.
+	r, rerr := badger.NewDatastore(dir, opts)
+	if rerr == nil || err == nil || !needsTruncate(rerr) {
+		return r, rerr
+	}
+	return nil, &recoveryError{err, fmt.Sprintf("blockstore: %s was not shut down cleanly and a write open must recover it, but another process has it open; run the command again once that process exits", dir)}
+}
+
+// recoveryError is an [ErrNeedsRecovery] whose text is one sentence saying
+// what to do; it wraps the cause.
+type recoveryError struct {
+	cause error
+	msg   string
+}
+
+func (e *recoveryError) Error() string        { return e.msg }
+func (e *recoveryError) Unwrap() error        { return e.cause }
+func (e *recoveryError) Is(target error) bool { return target == ErrNeedsRecovery }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -197,14 +198,20 @@ func TestKilledImportLosesNothing(t *testing.T) {
 }
 
 // killChild imports values until it is killed (small values and 3 MiB
-// UnixFS ones), reporting each after Put returns.
+// UnixFS ones), reporting each after Put returns. With GOHAMT_KILL_HOLD=n
+// it stops after n values, says "holding" and waits for the kill.
 func killChild(dir string) {
 	s, err := blockstore.OpenBadger(filepath.Join(dir, "repo"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
+	hold, _ := strconv.Atoi(os.Getenv("GOHAMT_KILL_HOLD"))
 	for i := 0; i < 100000; i++ {
+		if hold > 0 && i == hold {
+			fmt.Println("holding")
+			select {}
+		}
 		id, err := s.Put(context.Background(), killPayload(i), cas.Raw)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -41,7 +41,9 @@ type Config struct {
 	// Gateways are the base URLs of the gateways reads go to, in order of
 	// preference. Each is normalised to end in "/ipfs/" (see
 	// [NormalizeGateway]). With more than one, a failing gateway's request
-	// fails over to the next.
+	// fails over to the next. With none, reads go through the RPC API
+	// (`block/get`, block by block, always verified): for a node without
+	// a gateway. [DiscoverGateways] asks a node for its gateways.
 	Gateways []string
 
 	// Client sends every request. Nil means a client built for the
@@ -145,7 +147,8 @@ type Option func(*Config)
 // WithRPC sets the RPC API base URL.
 func WithRPC(url string) Option { return func(c *Config) { c.RPCURL = url } }
 
-// WithGateways sets the gateways reads go to, in order of preference.
+// WithGateways sets the gateways reads go to, in order of preference;
+// none means reads through the RPC API.
 func WithGateways(urls ...string) Option {
 	return func(c *Config) { c.Gateways = append([]string(nil), urls...) }
 }
@@ -219,9 +222,6 @@ func (c Config) validate() (Config, error) {
 		return bad("RPCURL: %v", err)
 	}
 	c.RPCURL = rpc
-	if len(c.Gateways) == 0 {
-		return bad("no gateways")
-	}
 	gws := make([]string, 0, len(c.Gateways))
 	seen := map[string]bool{}
 	for _, g := range c.Gateways {

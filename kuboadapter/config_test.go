@@ -79,8 +79,11 @@ func TestConfigValidation(t *testing.T) {
 		d.RPCURL != "http://127.0.0.1:5001" || d.Gateways[0] != "http://127.0.0.1:8080" {
 		t.Fatalf("DefaultConfig() = %+v", d)
 	}
+	// No gateways: reads go through the RPC API.
+	if s, err := New(WithGateways()); err != nil || len(s.Config().Gateways) != 0 {
+		t.Fatalf("New(WithGateways()) = %v; want a store reading through the RPC", err)
+	}
 	bad := map[string]Option{
-		"no gateways":       WithGateways(),
 		"duplicate gateway": WithGateways("http://a/", "http://a/ipfs/"),
 		"bad gateway":       WithGateways("a:1"),
 		"bad rpc":           WithRPC("localhost:5001"),

@@ -24,7 +24,10 @@
 // dag-pb nodes differently; such a Put fails with cas.ErrCorrupt instead of
 // returning a foreign CID.)
 //
-// Reads use the gateway's path form, GET {gateway}/ipfs/{cid}. A raw or
+// Reads use the gateway's path form, GET {gateway}/ipfs/{cid}; a Store
+// with no gateways reads blocks with POST {rpc}/api/v0/block/get?arg=C
+// instead, for a node without a gateway. [DiscoverGateways] asks a node
+// for its gateways (POST config?arg=Addresses.Gateway). A raw or
 // dag-cbor block is always asked for with ?format=raw (and Accept:
 // application/vnd.ipld.raw), since a gateway would otherwise try to render
 // dag-cbor. Ranges are sent as HTTP Range headers: bytes=a-b, bytes=a-,
@@ -71,6 +74,11 @@
 // [*HTTPError] and, where one applies, a cas sentinel: 404 and 412 →
 // cas.ErrNotFound, 416 → cas.ErrInvalidRange, "not pinned" →
 // cas.ErrNotPinned.
+//
+// A gateway that nothing answers at (connection refused, no route, a name
+// that does not resolve) is a wrong address rather than a passing fault: it
+// is not retried, the next gateway is asked, and with none left the read
+// fails at once with an [*UnreachableError].
 //
 // With several gateways, each attempt tries them in order until one serves.
 // A gateway that answers 404 does not have the block: the next is asked,

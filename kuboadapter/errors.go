@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -108,3 +109,28 @@ func errAttempts(n int, last error) error {
 
 // isCorrupt reports whether err means a response did not match its CID.
 func isCorrupt(err error) bool { return errors.Is(err, cas.ErrCorrupt) }
+
+// ErrGatewayUnreachable is wrapped by the error of a read whose gateways
+// could not be reached at all (see [UnreachableError]).
+var ErrGatewayUnreachable = errors.New("gateway unreachable")
+
+// UnreachableError is a gateway that nothing answers at: the connection
+// was refused, there is no route to it, or its host name does not
+// resolve. Such a gateway is not retried; the next one is asked, and when
+// none is left the read fails at once with this error. It wraps
+// [ErrGatewayUnreachable] and the network error.
+type UnreachableError struct {
+	Gateway string // the gateway's normalised base URL
+	Err     error  // the dial error
+}
+
+func (e *UnreachableError) Error() string {
+	msg := e.Err.Error()
+	var op *net.OpError
+	if errors.As(e.Err, &op) {
+		msg = op.Error() // "dial tcp 127.0.0.1:1: connect: connection refused", without the request
+	}
+	return fmt.Sprintf("gateway %s is unreachable (%s)", strings.TrimSuffix(e.Gateway, "/ipfs/"), msg)
+}
+
+func (e *UnreachableError) Unwrap() []error { return []error{ErrGatewayUnreachable, e.Err} }

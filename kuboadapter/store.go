@@ -39,6 +39,8 @@ type Store struct {
 	// checkPut: the put CID can be checked against cas.Sum (verification
 	// on and the default chunker).
 	checkPut bool
+	// viaRPC: no gateways, blocks are read with the RPC's block/get.
+	viaRPC bool
 }
 
 var (
@@ -70,6 +72,7 @@ func NewFromConfig(cfg Config) (*Store, error) {
 		rpc:      &endpoint{base: cfg.RPCURL + "/api/v0/"},
 		gateways: &pool{fails: cfg.GatewayFails, rest: cfg.GatewayRest},
 		checkPut: !cfg.SkipVerify && cfg.Chunker == DefaultChunker,
+		viaRPC:   len(cfg.Gateways) == 0,
 	}
 	for _, g := range cfg.Gateways {
 		s.gateways.order = append(s.gateways.order, &endpoint{base: g, gateway: true})
@@ -283,7 +286,9 @@ func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([
 		err error
 	)
 	switch {
-	case !s.cfg.SkipVerify || empty:
+	case !s.cfg.SkipVerify || empty || s.viaRPC:
+		// The RPC API has no ranged read of a block, so RPC reads are
+		// block by block (fetching only the leaves a range overlaps).
 		out, err = s.getVerified(ctx, op, id, r)
 	default:
 		out, err = s.getPlain(ctx, op, id, r)
@@ -330,27 +335,40 @@ func (s *Store) getVerified(ctx context.Context, op string, id cid.Cid, r cas.Ra
 
 // block reads one block in the trustless raw format and checks it against
 // its CID; a gateway that sends other bytes is skipped for the next.
+// Without gateways it is the RPC's block/get.
 func (s *Store) block(ctx context.Context, op string, id cid.Cid) ([]byte, error) {
 	var data []byte
+	handle := func(resp *http.Response) error {
+		b, err := readBody(resp, maxBlock)
+		if err != nil {
+			if errors.Is(err, errTooBig) {
+				return fmt.Errorf("%w: block %s: %w", cas.ErrCorrupt, id, err)
+			}
+			return err
+		}
+		if msg := resp.Trailer.Get("X-Stream-Error"); msg != "" {
+			return fmt.Errorf("block/get: %s", msg)
+		}
+		if err := cas.Verify(id, b); err != nil {
+			from := "gateway"
+			if s.viaRPC {
+				from = "Kubo RPC"
+			}
+			return fmt.Errorf("%s %s: %w", from, resp.Request.URL.Host, err)
+		}
+		data = b
+		return nil
+	}
+	if s.viaRPC {
+		_, err := s.call(ctx, rpcRequest(op, "block/get", url.Values{"arg": {id.String()}}, handle))
+		return data, err
+	}
 	err := s.fetch(ctx, &request{
 		op:     op,
 		method: http.MethodGet,
 		path:   id.String() + "?format=raw",
 		header: http.Header{"Accept": {"application/vnd.ipld.raw"}},
-		handle: func(resp *http.Response) error {
-			b, err := readBody(resp, maxBlock)
-			if err != nil {
-				if errors.Is(err, errTooBig) {
-					return fmt.Errorf("%w: block %s: %w", cas.ErrCorrupt, id, err)
-				}
-				return err
-			}
-			if err := cas.Verify(id, b); err != nil {
-				return fmt.Errorf("gateway %s: %w", resp.Request.URL.Host, err)
-			}
-			data = b
-			return nil
-		},
+		handle: handle,
 	})
 	return data, err
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gohamt/gohamt/telemetry"
@@ -41,11 +42,12 @@ var errBody = errors.New("reading response body")
 type class uint8
 
 const (
-	done      class = iota // success
-	final                  // an answer that retrying cannot change
-	absent                 // this gateway does not have it; try the next
-	corrupt                // this gateway sent bytes that do not match; try the next
-	retryable              // timeout, connection error, 429/500/502/503/504
+	done        class = iota // success
+	final                    // an answer that retrying cannot change
+	absent                   // this gateway does not have it; try the next
+	corrupt                  // this gateway sent bytes that do not match; try the next
+	unreachable              // nothing listens at this gateway's address; try the next
+	retryable                // timeout, connection error, 429/500/502/503/504
 )
 
 type outcome struct {
@@ -161,6 +163,7 @@ func (s *Store) fetch(ctx context.Context, req *request) error {
 func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpoint) (bool, error) {
 	var (
 		last, lastAbsent, lastCorrupt error
+		lastUnreachable               error
 		skip                          map[*endpoint]bool
 		attempt                       int
 		maybeSent                     bool
@@ -193,6 +196,9 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 				if ep.gateway {
 					s.gateways.failedOn(ep)
 				}
+			case unreachable:
+				lastUnreachable = o.err
+				s.gateways.failedOn(ep)
 			case retryable:
 				last, anyRetryable = o.err, true
 				maybeSent = maybeSent || o.sent
@@ -215,8 +221,12 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 				// The gateways that answered do not have it; others could
 				// not be reached.
 				return maybeSent, fmt.Errorf("%w; other gateways: %w", lastAbsent, errAttempts(attempt, last))
+			case lastAbsent != nil && lastUnreachable != nil:
+				return maybeSent, fmt.Errorf("%w; other gateways: %w", lastAbsent, lastUnreachable)
 			case lastAbsent != nil:
 				return maybeSent, lastAbsent
+			case lastUnreachable != nil && !anyRetryable:
+				return maybeSent, lastUnreachable
 			}
 			return maybeSent, errAttempts(attempt, last)
 		}
@@ -326,8 +336,14 @@ func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) 
 		var op *net.OpError
 		notSent := errors.As(err, &op) && op.Op == "dial"
 		o = outcome{class: retryable, err: fmt.Errorf("%s %s: %w", req.method, redact(u), err), retryAfter: -1, sent: !notSent}
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			o.class = final
+		case ep.gateway && noListener(err):
+			// A wrong gateway address, not a passing fault: retrying
+			// it for seconds only delays the one useful message.
+			o.class = unreachable
+			o.err = &UnreachableError{Gateway: ep.base, Err: err}
 		}
 		return o
 	}
@@ -422,3 +438,12 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 
 // errTooBig: a response larger than the adapter will hold.
 var errTooBig = errors.New("response too large")
+
+// noListener reports a dial that failed because nothing is there: the
+// connection was refused, there is no route to the host, or its name does
+// not resolve. (A dial timeout may be a passing fault and is retried.)
+func noListener(err error) bool {
+	var dns *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || (errors.As(err, &dns) && dns.IsNotFound)
+}

@@ -49,7 +49,7 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	fs.StringVar(&bf.repo, "repo", defaultRepo(), "repo folder of the embedded node")
 	fs.BoolVar(&bf.memory, "memory", false, "use an in-memory store (gone when the command ends)")
 	fs.StringVar(&bf.kuboRPC, "kubo-rpc", "", "use a Kubo daemon: its RPC URL (e.g. http://127.0.0.1:5001)")
-	fs.StringVar(&bf.kuboGateway, "kubo-gateway", "", "Kubo gateway URL (default: from --kubo-rpc's host, port 8080)")
+	fs.StringVar(&bf.kuboGateway, "kubo-gateway", "", "Kubo gateway URL (default: the gateway Kubo's config names; without one, reads go through --kubo-rpc)")
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
 	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
 	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
@@ -228,6 +228,14 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		opts := []kuboadapter.Option{kuboadapter.WithRPC(bf.kuboRPC)}
 		if bf.kuboGateway != "" {
 			opts = append(opts, kuboadapter.WithGateways(bf.kuboGateway))
+		} else {
+			// Kubo's gateway port is its own config, not a fixed 8080;
+			// with no gateway (none usable), reads go through the RPC.
+			gws, err := kuboadapter.DiscoverGateways(ctx, opts...)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, kuboadapter.WithGateways(gws...))
 		}
 		s, err := kuboadapter.New(opts...)
 		if err != nil {

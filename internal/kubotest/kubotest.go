@@ -125,7 +125,8 @@ type Daemon struct {
 	// trailing slash; commands live under /api/v0/).
 	RPC string
 	// Gateway is the base URL of the HTTP gateway, "http://127.0.0.1:PORT"
-	// (content lives under /ipfs/).
+	// (content lives under /ipfs/); empty when Options.Config sets
+	// Addresses.Gateway to no address.
 	Gateway string
 	// PeerID is the daemon's libp2p identity.
 	PeerID string
@@ -138,6 +139,8 @@ type Daemon struct {
 	Bin string
 	// Offline reports whether the daemon runs with --offline.
 	Offline bool
+
+	noGateway bool // Addresses.Gateway is empty: no gateway to wait for
 
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the process has been reaped
@@ -243,6 +246,16 @@ func (d *Daemon) init(extra map[string]any) error {
 			return err
 		}
 	}
+	if addrs, ok := cfg["Addresses"].(map[string]any); ok {
+		switch gw := addrs["Gateway"].(type) {
+		case string:
+			d.noGateway = gw == ""
+		case []any:
+			d.noGateway = len(gw) == 0
+		case nil:
+			d.noGateway = true
+		}
+	}
 	if id, ok := cfg["Identity"].(map[string]any); ok {
 		d.PeerID, _ = id["PeerID"].(string)
 	}
@@ -339,12 +352,12 @@ func (d *Daemon) waitReady(timeout time.Duration) error {
 				}
 			}
 		}
-		if d.Gateway == "" {
+		if d.Gateway == "" && !d.noGateway {
 			if b, err := os.ReadFile(filepath.Join(d.Repo, "gateway")); err == nil && len(bytes.TrimSpace(b)) > 0 {
 				d.Gateway = strings.TrimRight(strings.TrimSpace(string(b)), "/")
 			}
 		}
-		if d.RPC != "" && d.Gateway != "" && strings.Contains(d.Log(), "Daemon is ready") {
+		if d.RPC != "" && (d.Gateway != "" || d.noGateway) && strings.Contains(d.Log(), "Daemon is ready") {
 			break
 		}
 		if time.Now().After(deadline) {
