@@ -26,9 +26,9 @@ var (
 	ErrDecrypt = errors.New("crypt: decryption failed")
 	// ErrKeySize: an encryption key that is not KeySize (32) bytes.
 	ErrKeySize = errors.New("crypt: encryption key must be 32 bytes")
-	// ErrNoCodecKey: an array uses the xchacha20poly1305 codec but no key
-	// was registered for its header (see SetCodecKey).
-	ErrNoCodecKey = errors.New("crypt: no key registered for the xchacha20poly1305 codec")
+	// ErrNoCodecKey: an array uses the xchacha20poly1305 codec but was
+	// opened or created without a key for its header (see CodecKey).
+	ErrNoCodecKey = errors.New("crypt: no key given for the xchacha20poly1305 codec")
 )
 
 // Cipher seals and opens values in the layout of this package (see the

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sync"
 
+	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
 )
 
@@ -44,7 +44,7 @@ func CodecConfig(header string) codec.Config {
 }
 
 // NewCodec returns the codec for key and header directly, for callers
-// running codecs themselves; arrays get theirs through the registry.
+// running codecs themselves; arrays get theirs through CodecKey.
 func NewCodec(key []byte, header string) (*Codec, error) {
 	c, err := NewCipher(key, []byte(header))
 	if err != nil {
@@ -75,60 +75,68 @@ func (k *Codec) Decode(src []byte, _ int) ([]byte, error) {
 	return b, nil
 }
 
-// The key registry: the codec's configuration holds only the header, so
-// the key comes from the process, as dClimate's codec takes it from
-// EncryptionCodec.set_encryption_key.
-var codecKeys struct {
-	sync.RWMutex
-	def      []byte
-	byHeader map[string][]byte
+// CodecKeys are the keys of the xchacha20poly1305 codec for the arrays
+// opened or created with its Option. The codec's configuration holds only
+// the header, so the key comes from the program, as dClimate's codec
+// takes it from EncryptionCodec.set_encryption_key — but per array (or
+// group) rather than per process, so that datasets sealed under different
+// keys can be open at once.
+type CodecKeys struct {
+	// Key is the key of every header without one in ByHeader; nil for
+	// none.
+	Key []byte
+	// ByHeader holds the keys of the codecs whose configuration has these
+	// headers.
+	ByHeader map[string][]byte
 }
 
-// SetCodecKey sets the key of every xchacha20poly1305 codec whose header
-// has no key of its own (SetCodecKeyFor): the equivalent of dClimate's
-// EncryptionCodec.set_encryption_key. The key is copied; a nil key removes
-// it. Arrays opened before the call keep the key they were opened with.
-func SetCodecKey(key []byte) error {
-	if key != nil && len(key) != KeySize {
-		return fmt.Errorf("crypt: set codec key: %w, got %d", ErrKeySize, len(key))
+// Option returns the zarr.Option giving the arrays opened or created with
+// it (zarr.OpenArray, zarr.CreateArray, zarr.OpenGroup and the nodes
+// opened through the group, …) these keys. The keys are copied. A key
+// that is not 32 bytes is reported by every array that uses the codec, as
+// an error wrapping ErrKeySize; arrays without the codec ignore the
+// option.
+func (k CodecKeys) Option() zarr.Option { return zarr.WithCodec(CodecName, k.Factory()) }
+
+// Factory returns the codec.Factory of the codec with these keys, for
+// callers building pipelines themselves (codec.NewPipelineWith). The keys
+// are copied.
+func (k CodecKeys) Factory() codec.Factory {
+	keys := CodecKeys{Key: bytes.Clone(k.Key), ByHeader: make(map[string][]byte, len(k.ByHeader))}
+	for h, key := range k.ByHeader {
+		keys.ByHeader[h] = bytes.Clone(key)
 	}
-	codecKeys.Lock()
-	codecKeys.def = bytes.Clone(key)
-	codecKeys.Unlock()
-	return nil
+	return func(raw json.RawMessage, _ codec.Spec) (any, error) {
+		header, err := parseCodecConfig(raw)
+		if err != nil {
+			return nil, err
+		}
+		key, ok := keys.ByHeader[header]
+		if !ok {
+			key = keys.Key
+		}
+		if key == nil {
+			return nil, noKey(header)
+		}
+		c, err := NewCodec(key, header)
+		if err != nil {
+			return nil, fmt.Errorf("crypt: codec key for header %q: %w", header, err)
+		}
+		return c, nil
+	}
 }
 
-// SetCodecKeyFor sets the key of the xchacha20poly1305 codecs whose
-// configuration has this header, overriding SetCodecKey for them; a nil
-// key removes the entry.
-func SetCodecKeyFor(header string, key []byte) error {
-	if key != nil && len(key) != KeySize {
-		return fmt.Errorf("crypt: set codec key for header %q: %w, got %d", header, ErrKeySize, len(key))
-	}
-	codecKeys.Lock()
-	defer codecKeys.Unlock()
-	if key == nil {
-		delete(codecKeys.byHeader, header)
-		return nil
-	}
-	if codecKeys.byHeader == nil {
-		codecKeys.byHeader = map[string][]byte{}
-	}
-	codecKeys.byHeader[header] = bytes.Clone(key)
-	return nil
+// CodecKey is CodecKeys{Key: key}.Option(): the key of every
+// xchacha20poly1305 codec of the arrays opened or created with it, as
+// dClimate's EncryptionCodec.set_encryption_key, for those arrays only.
+func CodecKey(key []byte) zarr.Option { return CodecKeys{Key: key}.Option() }
+
+func noKey(header string) error {
+	return fmt.Errorf("%w (header %q); pass crypt.CodecKey(key) to zarr.OpenArray, zarr.CreateArray or zarr.OpenGroup", ErrNoCodecKey, header)
 }
 
-func codecKey(header string) []byte {
-	codecKeys.RLock()
-	defer codecKeys.RUnlock()
-	if k, ok := codecKeys.byHeader[header]; ok {
-		return k
-	}
-	return codecKeys.def
-}
-
-// newCodec is the registered codec.Factory.
-func newCodec(raw json.RawMessage, _ codec.Spec) (any, error) {
+// parseCodecConfig returns the header of a codec configuration.
+func parseCodecConfig(raw json.RawMessage) (string, error) {
 	cfg := struct {
 		Header *string `json:"header"`
 	}{}
@@ -136,16 +144,21 @@ func newCodec(raw json.RawMessage, _ codec.Spec) (any, error) {
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.DisallowUnknownFields()
 		if err := d.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", codec.ErrInvalidConfig, CodecName, err)
+			return "", fmt.Errorf("%w: %s: %v", codec.ErrInvalidConfig, CodecName, err)
 		}
 	}
-	header := DefaultCodecHeader
-	if cfg.Header != nil {
-		header = *cfg.Header
+	if cfg.Header == nil {
+		return DefaultCodecHeader, nil
 	}
-	key := codecKey(header)
-	if key == nil {
-		return nil, fmt.Errorf("%w (header %q); call crypt.SetCodecKey or crypt.SetCodecKeyFor", ErrNoCodecKey, header)
+	return *cfg.Header, nil
+}
+
+// newCodec is the registered codec.Factory, used when no CodecKeys option
+// was given: it checks the configuration and fails for want of a key.
+func newCodec(raw json.RawMessage, _ codec.Spec) (any, error) {
+	header, err := parseCodecConfig(raw)
+	if err != nil {
+		return nil, err
 	}
-	return NewCodec(key, header)
+	return nil, noKey(header)
 }

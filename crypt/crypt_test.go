@@ -145,18 +145,23 @@ func TestKeySize(t *testing.T) {
 		_, checks["NewCipher"] = crypt.NewCipher(key, nil)
 		_, checks["New"] = crypt.New(hs, key, nil)
 		_, checks["Create"] = crypt.Create(cs, key, nil)
-		_, checks["Open"] = crypt.Open(ctx, cs, root, true, key, nil)
+		_, checks["Open"] = crypt.Open(ctx, cs, root, key, nil, crypt.WithReadOnly(true))
 		_, checks["NewCodec"] = crypt.NewCodec(key, "h")
-		checks["SetCodecKey"] = crypt.SetCodecKey(key)
-		checks["SetCodecKeyFor"] = crypt.SetCodecKeyFor("h", key)
+		// The codec options report the key when an array uses the codec.
+		_, checks["CodecKey"] = zarr.CreateArray(ctx, hs, "x", codecArray, crypt.CodecKey(key))
+		_, checks["CodecKeys.ByHeader"] = zarr.CreateArray(ctx, hs, "x", codecArray,
+			crypt.CodecKeys{Key: testKey, ByHeader: map[string][]byte{"h": key}}.Option())
 		for name, err := range checks {
 			if !errors.Is(err, crypt.ErrKeySize) {
 				t.Errorf("%s with a %d-byte key: %v, want ErrKeySize", name, n, err)
 			}
 		}
 	}
-	crypt.ResetCodecKeys()
 }
+
+// codecArray is a small array whose chunks the codec seals, header "h".
+var codecArray = zarr.ArrayConfig{Shape: []int{4}, DataType: zarr.Int32,
+	Codecs: []codec.Config{codec.Bytes("little"), crypt.CodecConfig("h")}}
 
 func TestConstants(t *testing.T) {
 	if crypt.KeySize != chacha20poly1305.KeySize || crypt.NonceSize != chacha20poly1305.NonceSizeX || crypt.TagSize != chacha20poly1305.Overhead {
@@ -207,7 +212,7 @@ func TestNonceSourceFailure(t *testing.T) {
 	}
 }
 
-func newStore(t testing.TB) *crypt.Store {
+func newStore(t testing.TB) *crypt.HAMTStore {
 	t.Helper()
 	s, err := crypt.Create(blockstore.NewMemory(), testKey, testHdr)
 	if err != nil {
@@ -255,7 +260,7 @@ func TestReadOnlyCloneAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, err := crypt.Open(ctx, cs, root, true, testKey, testHdr)
+	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +273,7 @@ func TestReadOnlyCloneAndReopen(t *testing.T) {
 	}
 
 	// A writable reopen continues from the root.
-	rw, err := crypt.Open(ctx, cs, root, false, testKey, testHdr)
+	rw, err := crypt.Open(ctx, cs, root, testKey, testHdr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +325,7 @@ func TestDecryptErrors(t *testing.T) {
 		"wrong header": {testKey, []byte("gohamt-tesT")},
 		"no header":    {testKey, nil},
 	} {
-		bad, err := crypt.Open(ctx, cs, root, true, k.key, k.hdr)
+		bad, err := crypt.Open(ctx, cs, root, k.key, k.hdr, crypt.WithReadOnly(true))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -457,7 +462,7 @@ func TestConcurrentMetadata(t *testing.T) {
 
 // writeArray makes the array "temp" in s: 50×70 float64, chunks 16×32,
 // gzip, and returns what it wrote.
-func writeArray(t *testing.T, s zarr.Store, codecs []codec.Config) []float64 {
+func writeArray(t *testing.T, s zarr.Store, codecs []codec.Config, opts ...zarr.Option) []float64 {
 	t.Helper()
 	ctx := context.Background()
 	a, err := zarr.CreateArray(ctx, s, "temp", zarr.ArrayConfig{
@@ -468,7 +473,7 @@ func writeArray(t *testing.T, s zarr.Store, codecs []codec.Config) []float64 {
 		Codecs:         codecs,
 		DimensionNames: []string{"lat", "lon"},
 		Attributes:     map[string]any{"units": "K"},
-	})
+	}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,10 +487,10 @@ func writeArray(t *testing.T, s zarr.Store, codecs []codec.Config) []float64 {
 	return vals
 }
 
-func readArray(t *testing.T, s zarr.Store) ([]float64, error) {
+func readArray(t *testing.T, s zarr.Store, opts ...zarr.Option) ([]float64, error) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := zarr.OpenArray(ctx, s, "temp")
+	a, err := zarr.OpenArray(ctx, s, "temp", opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -531,7 +536,7 @@ func TestArrayRoundTrip(t *testing.T) {
 		t.Errorf("%d keys in the HAMT", n)
 	}
 
-	ro, err := crypt.Open(ctx, cs, root, true, testKey, testHdr)
+	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +559,7 @@ func TestArrayRoundTrip(t *testing.T) {
 
 	// The wrong key, or the wrong header, fails on the metadata, naming it.
 	for name, kh := range map[string][2][]byte{"wrong key": {otherKey, testHdr}, "wrong header": {testKey, []byte("other")}} {
-		bad, err := crypt.Open(ctx, cs, root, true, kh[0], kh[1])
+		bad, err := crypt.Open(ctx, cs, root, kh[0], kh[1], crypt.WithReadOnly(true))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,7 @@ package crypt
 
 import "io"
 
-// SetNonceSource replaces the nonce source of a Cipher, Store or Codec
+// SetNonceSource replaces the nonce source of a Cipher, a store or a Codec
 // (tests only: the vector needs a fixed nonce).
 func SetNonceSource(v any, r io.Reader) {
 	switch v := v.(type) {
@@ -10,17 +10,13 @@ func SetNonceSource(v any, r io.Reader) {
 		v.rand = r
 	case *Store:
 		v.c.rand = r
+	case *ListableStore:
+		v.c.rand = r
+	case *HAMTStore:
+		v.c.rand = r
 	case *Codec:
 		v.c.rand = r
 	default:
 		panic("SetNonceSource: unknown type")
 	}
-}
-
-// ResetCodecKeys empties the codec key registry.
-func ResetCodecKeys() {
-	codecKeys.Lock()
-	codecKeys.def = nil
-	codecKeys.byHeader = nil
-	codecKeys.Unlock()
 }

@@ -2,24 +2,21 @@ package crypt
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"iter"
 	"path"
 	"sync"
 
-	"github.com/gohamt/gohamt/cas"
-	"github.com/gohamt/gohamt/hamt"
 	"github.com/gohamt/gohamt/zarr"
-	"github.com/gohamt/gohamt/zarr/hamtstore"
-	"github.com/ipfs/go-cid"
 )
 
-// Store is a Zarr v3 store over a HAMT in which every value, metadata
-// included, is sealed with a Cipher; keys stay in clear text. It wraps a
-// hamtstore.Store, which holds the sealed bytes, and is safe for
-// concurrent use.
+// Store is a Zarr store in which every value, metadata included, is
+// sealed with a Cipher before it goes into an inner zarr.WritableStore
+// (a directory, memory, a HAMT, a sharded store); keys stay in clear
+// text. It is safe for concurrent use. New returns a *ListableStore
+// instead when the inner store lists its keys.
 type Store struct {
-	inner *hamtstore.Store
+	inner zarr.WritableStore
 	c     *Cipher
 
 	mu    sync.Mutex
@@ -27,94 +24,71 @@ type Store struct {
 	cache map[string][]byte // decrypted metadata documents by key
 }
 
+// ListableStore is a Store over an inner store that lists its keys; it
+// lists them too (keys are not encrypted, so listing needs no key).
+type ListableStore struct {
+	*Store
+	list zarr.ListableStore
+}
+
 var (
 	_ zarr.WritableStore   = (*Store)(nil)
-	_ zarr.ListableStore   = (*Store)(nil)
 	_ zarr.ExistsStore     = (*Store)(nil)
 	_ zarr.CapabilityStore = (*Store)(nil)
+	_ zarr.ListableStore   = (*ListableStore)(nil)
+	_ zarr.CapabilityStore = (*ListableStore)(nil)
 )
 
 // New returns an encrypted store over inner with key (32 bytes, else an
-// error wrapping ErrKeySize) and header (the associated data). It is
-// read-only exactly when inner is. Values already in inner must have been
+// error wrapping ErrKeySize) and header (the associated data). The result
+// is a *ListableStore when inner is a zarr.ListableStore whose
+// capabilities include listing, and a *Store otherwise, so that callers
+// (and package zarr) see listing exactly when it works. It writes and
+// deletes exactly when inner does. Values already in inner must have been
 // sealed with the same key and header to be readable.
-func New(inner *hamtstore.Store, key, header []byte) (*Store, error) {
-	c, err := NewCipher(key, header)
+func New(inner zarr.WritableStore, key, header []byte) (zarr.WritableStore, error) {
+	s, err := newStore(inner, key, header)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{inner: inner, c: c, cache: map[string][]byte{}}, nil
+	if l, ok := inner.(zarr.ListableStore); ok && zarr.Caps(inner).Listing {
+		return &ListableStore{Store: s, list: l}, nil
+	}
+	return s, nil
 }
 
-// Create returns a writable encrypted store over a new empty HAMT in cs.
-func Create(cs cas.Store, key, header []byte, opts ...hamt.Option) (*Store, error) {
+func newStore(inner zarr.WritableStore, key, header []byte) (*Store, error) {
+	if inner == nil {
+		return nil, errors.New("crypt: new: nil inner store")
+	}
 	c, err := NewCipher(key, header)
 	if err != nil {
 		return nil, err
-	}
-	inner, err := hamtstore.Create(cs, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("crypt: create: %w", err)
-	}
-	return &Store{inner: inner, c: c, cache: map[string][]byte{}}, nil
-}
-
-// Open returns an encrypted store over the HAMT whose root node is root,
-// read-only or writable. A wrong key or header is not detected here (the
-// HAMT itself is not encrypted) but by the first Get, which fails with
-// ErrDecrypt.
-func Open(ctx context.Context, cs cas.Store, root cid.Cid, readOnly bool, key, header []byte, opts ...hamt.Option) (*Store, error) {
-	c, err := NewCipher(key, header)
-	if err != nil {
-		return nil, err
-	}
-	inner, err := hamtstore.Open(ctx, cs, root, readOnly, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("crypt: %w", err)
 	}
 	return &Store{inner: inner, c: c, cache: map[string][]byte{}}, nil
 }
 
 // Inner is the plain store holding the sealed values. Writes made through
 // it bypass this store's decrypted metadata cache; write through the Store.
-func (s *Store) Inner() *hamtstore.Store { return s.inner }
+func (s *Store) Inner() zarr.WritableStore { return s.inner }
 
-// ReadOnly reports whether writes and deletes are refused.
-func (s *Store) ReadOnly() bool { return s.inner.ReadOnly() }
+// ReadOnly reports whether writes are refused (the inner store's
+// capabilities say so).
+func (s *Store) ReadOnly() bool { return !zarr.Caps(s.inner).Writes }
 
-// Capabilities: listing always; writes and deletes unless read-only; no
-// partial writes (a sealed value can only be replaced whole).
+// Capabilities are the inner store's writes and deletes; no partial
+// writes (a sealed value can only be replaced whole) and, for a Store, no
+// listing.
 func (s *Store) Capabilities() zarr.Capabilities {
-	ro := s.inner.ReadOnly()
-	return zarr.Capabilities{Writes: !ro, Deletes: !ro, Listing: true}
+	c := zarr.Caps(s.inner)
+	return zarr.Capabilities{Writes: c.Writes, Deletes: c.Deletes}
 }
 
-// Flush writes the tree's changed nodes and returns the root CID (the
-// view's root when read-only).
-func (s *Store) Flush(ctx context.Context) (cid.Cid, error) {
-	root, err := s.inner.Flush(ctx)
-	if err != nil {
-		return cid.Undef, fmt.Errorf("crypt: flush: %w", err)
-	}
-	return root, nil
-}
-
-// ReadOnlyClone flushes and returns a read-only encrypted store of this
-// moment's root with the same key and header, sharing the node cache and a
-// copy of the decrypted metadata cache: no data is copied or decrypted
-// again. Later writes to s do not show in the clone.
-func (s *Store) ReadOnlyClone(ctx context.Context) (*Store, error) {
-	inner, err := s.inner.ReadOnlyClone(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("crypt: %w", err)
-	}
-	c := &Store{inner: inner, c: s.c, cache: map[string][]byte{}}
-	s.mu.Lock()
-	for k, b := range s.cache {
-		c.cache[k] = b
-	}
-	s.mu.Unlock()
-	return c, nil
+// Capabilities are the Store's, with listing.
+func (s *ListableStore) Capabilities() zarr.Capabilities {
+	c := s.Store.Capabilities()
+	c.Listing = true
+	return c
 }
 
 // isMeta reports whether key is a metadata document the store caches (the
@@ -175,14 +149,21 @@ func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 
 // Exists reports whether key is present (without decrypting it).
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
-	return s.inner.Exists(ctx, key)
+	return zarr.Exists(ctx, s.inner, key)
 }
 
+// writable refuses a write the inner store would refuse, before anything
+// is sealed.
 func (s *Store) writable(op, key string) error {
 	if err := zarr.CheckKey(key); err != nil {
 		return &zarr.KeyError{Op: op, Key: key, Err: err}
 	}
-	if s.inner.ReadOnly() {
+	c := zarr.Caps(s.inner)
+	allowed := c.Writes
+	if op == "delete" {
+		allowed = c.Deletes
+	}
+	if !allowed {
 		return &zarr.KeyError{Op: op, Key: key, Err: zarr.ErrReadOnly}
 	}
 	return nil
@@ -219,7 +200,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 }
 
 // SetIfAbsent seals and stores value unless key is present, with the
-// atomicity of hamtstore.Store.SetIfAbsent.
+// atomicity of the inner store's SetIfAbsent.
 func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte) error {
 	if err := s.writable("set-if-absent", key); err != nil {
 		return err
@@ -245,17 +226,18 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return err
 }
 
-// List yields every key (keys are not encrypted), in hash order.
-func (s *Store) List(ctx context.Context) iter.Seq2[string, error] {
-	return s.inner.List(ctx)
+// List yields every key (keys are not encrypted), in the inner store's
+// order.
+func (s *ListableStore) List(ctx context.Context) iter.Seq2[string, error] {
+	return s.list.List(ctx)
 }
 
 // ListPrefix yields the keys starting with prefix.
-func (s *Store) ListPrefix(ctx context.Context, prefix string) iter.Seq2[string, error] {
-	return s.inner.ListPrefix(ctx, prefix)
+func (s *ListableStore) ListPrefix(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return s.list.ListPrefix(ctx, prefix)
 }
 
 // ListDir yields the direct children of dir, each once.
-func (s *Store) ListDir(ctx context.Context, dir string) iter.Seq2[string, error] {
-	return s.inner.ListDir(ctx, dir)
+func (s *ListableStore) ListDir(ctx context.Context, dir string) iter.Seq2[string, error] {
+	return s.list.ListDir(ctx, dir)
 }

@@ -63,8 +63,8 @@ func cleanPath(p string) (string, error) {
 	return p, nil
 }
 
-func newArray(s Store, path string, m *ArrayMetadata) (*Array, error) {
-	p, err := m.check()
+func newArray(s Store, path string, m *ArrayMetadata, o options) (*Array, error) {
+	p, err := m.check(o)
 	if err != nil {
 		return nil, err
 	}
@@ -76,8 +76,8 @@ func newArray(s Store, path string, m *ArrayMetadata) (*Array, error) {
 }
 
 // OpenArray opens the array at path (e.g. "temp", or "" for a root array).
-func OpenArray(ctx context.Context, s Store, path string) (*Array, error) {
-	n, err := OpenNode(ctx, s, path)
+func OpenArray(ctx context.Context, s Store, path string, opts ...Option) (*Array, error) {
+	n, err := OpenNode(ctx, s, path, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,15 @@ func OpenArray(ctx context.Context, s Store, path string) (*Array, error) {
 }
 
 // OpenNode opens the array or group at path: the result is *Array or *Group.
-func OpenNode(ctx context.Context, s Store, path string) (any, error) {
+func OpenNode(ctx context.Context, s Store, path string, opts ...Option) (any, error) {
+	o, err := newOptions(options{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openNode(ctx, s, path, o)
+}
+
+func openNode(ctx context.Context, s Store, path string, o options) (any, error) {
 	p, err := cleanPath(path)
 	if err != nil {
 		return nil, &KeyError{Op: "open", Key: path, Err: err}
@@ -99,24 +107,24 @@ func OpenNode(ctx context.Context, s Store, path string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nodeFromJSON(s, p, b)
+	return nodeFromJSON(s, p, b, o)
 }
 
-func nodeFromJSON(s Store, p string, b []byte) (any, error) {
+func nodeFromJSON(s Store, p string, b []byte, o options) (any, error) {
 	key := metaKey(p)
-	n, err := ParseNode(b)
+	n, err := parseNode(b, o)
 	if err != nil {
 		return nil, &KeyError{Op: "open", Key: key, Err: err}
 	}
 	switch m := n.(type) {
 	case *ArrayMetadata:
-		a, err := newArray(s, p, m)
+		a, err := newArray(s, p, m, o)
 		if err != nil {
 			return nil, &KeyError{Op: "open", Key: key, Err: err}
 		}
 		return a, nil
 	case *GroupMetadata:
-		return &Group{store: s, path: p, meta: *m}, nil
+		return &Group{store: s, path: p, meta: *m, opts: o}, nil
 	}
 	panic("unreachable")
 }
@@ -146,7 +154,15 @@ type ArrayConfig struct {
 // node there, writes group documents for parents that have none, and
 // returns the array. Chunks already in the store under path are not
 // removed.
-func CreateArray(ctx context.Context, s Store, path string, cfg ArrayConfig) (*Array, error) {
+func CreateArray(ctx context.Context, s Store, path string, cfg ArrayConfig, opts ...Option) (*Array, error) {
+	o, err := newOptions(options{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return createArray(ctx, s, path, cfg, o)
+}
+
+func createArray(ctx context.Context, s Store, path string, cfg ArrayConfig, o options) (*Array, error) {
 	p, err := cleanPath(path)
 	if err != nil {
 		return nil, &KeyError{Op: "create", Key: path, Err: err}
@@ -192,7 +208,7 @@ func CreateArray(ctx context.Context, s Store, path string, cfg ArrayConfig) (*A
 	if cfg.DataType == Float16 {
 		return nil, &KeyError{Op: "create", Key: key, Err: fmt.Errorf("%w: float16 is read-only", ErrUnsupported)}
 	}
-	a, err := newArray(s, p, &m)
+	a, err := newArray(s, p, &m, o)
 	if err != nil {
 		return nil, &KeyError{Op: "create", Key: key, Err: err}
 	}

@@ -9,11 +9,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Group is an open Zarr v3 group.
+// Group is an open Zarr v3 group. It keeps the options it was opened or
+// created with for the nodes opened and created through it.
 type Group struct {
 	store Store
 	path  string
 	meta  GroupMetadata
+	opts  options
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -26,7 +28,15 @@ func mustJSON(v any) json.RawMessage {
 
 // CreateGroup writes the zarr.json of a group at path (replacing any node
 // there; parents without a document become groups) and returns it.
-func CreateGroup(ctx context.Context, s Store, path string, attrs map[string]any) (*Group, error) {
+func CreateGroup(ctx context.Context, s Store, path string, attrs map[string]any, opts ...Option) (*Group, error) {
+	o, err := newOptions(options{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return createGroup(ctx, s, path, attrs, o)
+}
+
+func createGroup(ctx context.Context, s Store, path string, attrs map[string]any, o options) (*Group, error) {
 	p, err := cleanPath(path)
 	if err != nil {
 		return nil, &KeyError{Op: "create", Key: path, Err: err}
@@ -34,7 +44,7 @@ func CreateGroup(ctx context.Context, s Store, path string, attrs map[string]any
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	g := &Group{store: s, path: p, meta: GroupMetadata{ZarrFormat: 3, NodeType: "group", Attributes: attrs}}
+	g := &Group{store: s, path: p, meta: GroupMetadata{ZarrFormat: 3, NodeType: "group", Attributes: attrs}, opts: o}
 	if err := writeMeta(ctx, s, p, &g.meta); err != nil {
 		return nil, err
 	}
@@ -42,8 +52,8 @@ func CreateGroup(ctx context.Context, s Store, path string, attrs map[string]any
 }
 
 // OpenGroup opens the group at path ("" for the root).
-func OpenGroup(ctx context.Context, s Store, path string) (*Group, error) {
-	n, err := OpenNode(ctx, s, path)
+func OpenGroup(ctx context.Context, s Store, path string, opts ...Option) (*Group, error) {
+	n, err := OpenNode(ctx, s, path, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -82,20 +92,25 @@ func (g *Group) child(name string) string {
 	return g.path + "/" + name
 }
 
-// Open opens the node at name below the group (a relative path). With
-// consolidated metadata the document comes from it, without a store read.
-func (g *Group) Open(ctx context.Context, name string) (any, error) {
+// Open opens the node at name below the group (a relative path), with the
+// group's options and then opts. With consolidated metadata the document
+// comes from it, without a store read.
+func (g *Group) Open(ctx context.Context, name string, opts ...Option) (any, error) {
+	o, err := newOptions(g.opts, opts)
+	if err != nil {
+		return nil, err
+	}
 	if cm := g.meta.ConsolidatedMetadata; cm != nil {
 		if doc, ok := cm.Metadata[strings.Trim(name, "/")]; ok {
-			return nodeFromJSON(g.store, g.child(name), doc)
+			return nodeFromJSON(g.store, g.child(name), doc, o)
 		}
 	}
-	return OpenNode(ctx, g.store, g.child(name))
+	return openNode(ctx, g.store, g.child(name), o)
 }
 
 // OpenArray opens the array at name below the group.
-func (g *Group) OpenArray(ctx context.Context, name string) (*Array, error) {
-	n, err := g.Open(ctx, name)
+func (g *Group) OpenArray(ctx context.Context, name string, opts ...Option) (*Array, error) {
+	n, err := g.Open(ctx, name, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +122,8 @@ func (g *Group) OpenArray(ctx context.Context, name string) (*Array, error) {
 }
 
 // OpenGroup opens the group at name below the group.
-func (g *Group) OpenGroup(ctx context.Context, name string) (*Group, error) {
-	n, err := g.Open(ctx, name)
+func (g *Group) OpenGroup(ctx context.Context, name string, opts ...Option) (*Group, error) {
+	n, err := g.Open(ctx, name, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +134,24 @@ func (g *Group) OpenGroup(ctx context.Context, name string) (*Group, error) {
 	return sg, nil
 }
 
-// CreateArray creates an array at name below the group.
-func (g *Group) CreateArray(ctx context.Context, name string, cfg ArrayConfig) (*Array, error) {
-	return CreateArray(ctx, g.store, g.child(name), cfg)
+// CreateArray creates an array at name below the group, with the group's
+// options and then opts.
+func (g *Group) CreateArray(ctx context.Context, name string, cfg ArrayConfig, opts ...Option) (*Array, error) {
+	o, err := newOptions(g.opts, opts)
+	if err != nil {
+		return nil, err
+	}
+	return createArray(ctx, g.store, g.child(name), cfg, o)
 }
 
-// CreateGroup creates a group at name below the group.
-func (g *Group) CreateGroup(ctx context.Context, name string, attrs map[string]any) (*Group, error) {
-	return CreateGroup(ctx, g.store, g.child(name), attrs)
+// CreateGroup creates a group at name below the group, with the group's
+// options and then opts.
+func (g *Group) CreateGroup(ctx context.Context, name string, attrs map[string]any, opts ...Option) (*Group, error) {
+	o, err := newOptions(g.opts, opts)
+	if err != nil {
+		return nil, err
+	}
+	return createGroup(ctx, g.store, g.child(name), attrs, o)
 }
 
 // Members lists the names of the group's direct children (arrays and
@@ -173,9 +198,10 @@ func (g *Group) Members(ctx context.Context) ([]string, error) {
 // Consolidate gathers the zarr.json of every node below the group at path
 // into the group's own zarr.json, as "consolidated_metadata" (kind
 // "inline"), the form zarr-python 3 and xarray write and read. The store
-// must be listable and writable.
-func Consolidate(ctx context.Context, s Store, path string) (*Group, error) {
-	g, err := OpenGroup(ctx, s, path)
+// must be listable and writable. Arrays whose codecs need options
+// (WithCodec) are checked with opts.
+func Consolidate(ctx context.Context, s Store, path string, opts ...Option) (*Group, error) {
+	g, err := OpenGroup(ctx, s, path, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +226,7 @@ func Consolidate(ctx context.Context, s Store, path string) (*Group, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := ParseNode(b)
+		n, err := parseNode(b, g.opts)
 		if err != nil {
 			return nil, &KeyError{Op: "consolidate", Key: k, Err: err}
 		}

@@ -144,8 +144,17 @@ func decodeJSON(b []byte, v any) error {
 
 // ParseNode decodes a zarr.json document: it returns *ArrayMetadata or
 // *GroupMetadata, or an error wrapping ErrInvalidMetadata (or
-// ErrUnknownDataType, codec.ErrUnknownCodec) saying what is wrong.
-func ParseNode(b []byte) (any, error) {
+// ErrUnknownDataType, codec.ErrUnknownCodec) saying what is wrong. The
+// options matter for arrays whose codecs need them (WithCodec).
+func ParseNode(b []byte, opts ...Option) (any, error) {
+	o, err := newOptions(options{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return parseNode(b, o)
+}
+
+func parseNode(b []byte, o options) (any, error) {
 	var head struct {
 		ZarrFormat *int   `json:"zarr_format"`
 		NodeType   string `json:"node_type"`
@@ -174,7 +183,7 @@ func ParseNode(b []byte) (any, error) {
 		if a.Attributes == nil {
 			a.Attributes = map[string]any{}
 		}
-		if _, err := a.check(); err != nil {
+		if _, err := a.check(o); err != nil {
 			return nil, err
 		}
 		return &a, nil
@@ -183,7 +192,7 @@ func ParseNode(b []byte) (any, error) {
 }
 
 // check validates the array metadata and builds its codec pipeline.
-func (m *ArrayMetadata) check() (*codec.Pipeline, error) {
+func (m *ArrayMetadata) check(o options) (*codec.Pipeline, error) {
 	if m.ZarrFormat != 3 || m.NodeType != "array" {
 		return nil, fmt.Errorf("%w: not a Zarr v3 array", ErrInvalidMetadata)
 	}
@@ -219,7 +228,7 @@ func (m *ArrayMetadata) check() (*codec.Pipeline, error) {
 	if len(m.Codecs) == 0 {
 		return nil, fmt.Errorf("%w: empty codecs list", ErrInvalidMetadata)
 	}
-	p, err := codec.NewPipeline(m.Codecs, codec.Spec{Shape: chunks, ItemSize: info.size, SwapSize: info.swap, Fill: fill})
+	p, err := codec.NewPipelineWith(m.Codecs, codec.Spec{Shape: chunks, ItemSize: info.size, SwapSize: info.swap, Fill: fill}, o.codecs)
 	if err != nil {
 		return nil, fmt.Errorf("codecs: %w", err)
 	}

@@ -193,7 +193,7 @@ func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.C
 	}
 	switch {
 	case kind == "hamt" && key != nil:
-		st, err := crypt.Open(ctx, s, root, true, key, []byte(bf.header))
+		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly(true))
 		return st, "hamt (encrypted)", err
 	case key != nil:
 		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)

@@ -194,7 +194,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return err
 	}
 	if err := r.step("B reads the region back, decrypting", regionBytes, func() (string, error) {
-		st, err := crypt.Open(ctx, b, encRoot, true, key, header)
+		st, err := crypt.Open(ctx, b, encRoot, key, header, crypt.WithReadOnly(true))
 		if err != nil {
 			return "", err
 		}
@@ -204,7 +204,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		}
 		wrong := slices.Clone(key)
 		wrong[0] ^= 1
-		bad, err := crypt.Open(ctx, b, encRoot, true, wrong, header)
+		bad, err := crypt.Open(ctx, b, encRoot, wrong, header, crypt.WithReadOnly(true))
 		if err != nil {
 			return "", err
 		}

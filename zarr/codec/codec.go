@@ -40,6 +40,11 @@ type Spec struct {
 	ItemSize int
 	SwapSize int
 	Fill     []byte // one element, little-endian; len == ItemSize
+
+	// factories take precedence over the registry for the pipeline made
+	// for this spec and for pipelines nested in it (sharding's inner and
+	// index codecs), which get the spec passed on; see NewPipelineWith.
+	factories map[string]Factory
 }
 
 // Len is the number of elements.
@@ -149,7 +154,10 @@ func Names() []string {
 	return out
 }
 
-func lookup(name string) (Factory, bool) {
+func lookup(s Spec, name string) (Factory, bool) {
+	if f, ok := s.factories[name]; ok {
+		return f, true
+	}
 	regMu.RLock()
 	defer regMu.RUnlock()
 	f, ok := registry[name]
@@ -168,12 +176,13 @@ type Pipeline struct {
 	bb      []BytesToBytes
 }
 
-// NewPipeline parses cfgs for chunks of spec s.
+// NewPipeline parses cfgs for chunks of spec s, with the codecs of the
+// registry (and any factories the spec inherited from NewPipelineWith).
 func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
 	p := &Pipeline{spec: s}
 	cur := s
 	for i, c := range cfgs {
-		f, ok := lookup(c.Name)
+		f, ok := lookup(s, c.Name)
 		if !ok {
 			return nil, fmt.Errorf("%w %q", ErrUnknownCodec, c.Name)
 		}
@@ -189,6 +198,7 @@ func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
 			p.aa = append(p.aa, cd)
 			p.aaSpecs = append(p.aaSpecs, cur)
 			cur = cd.EncodedSpec(cur)
+			cur.factories = s.factories // whatever the codec built its spec from
 		case ArrayToBytes:
 			if p.ab != nil {
 				return nil, fmt.Errorf("%w: second array-to-bytes codec %q", ErrInvalidConfig, c.Name)
@@ -207,6 +217,17 @@ func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
 		return nil, fmt.Errorf("%w: no array-to-bytes codec (add {\"name\":\"bytes\"})", ErrInvalidConfig)
 	}
 	return p, nil
+}
+
+// NewPipelineWith is NewPipeline where factories, by codec name, take
+// precedence over the registry, in this pipeline and in the pipelines
+// nested in it (the inner codecs of sharding_indexed). It is how a codec
+// whose parameters are not in zarr.json, such as an encryption key, gets
+// them for one array rather than for the whole process. The map is not
+// copied and must not change afterwards.
+func NewPipelineWith(cfgs []Config, s Spec, factories map[string]Factory) (*Pipeline, error) {
+	s.factories = factories
+	return NewPipeline(cfgs, s)
 }
 
 // Spec is the chunk spec the pipeline was made for.

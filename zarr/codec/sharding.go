@@ -82,7 +82,7 @@ func newSharding(raw json.RawMessage, s Spec) (any, error) {
 	if len(c.IndexCodecs) == 0 {
 		return nil, fmt.Errorf("%w: sharding needs \"index_codecs\"", ErrInvalidConfig)
 	}
-	idxSpec := Spec{Shape: append(append([]int{}, sh.perShard...), 2), ItemSize: 8, SwapSize: 8, Fill: []byte{255, 255, 255, 255, 255, 255, 255, 255}}
+	idxSpec := Spec{Shape: append(append([]int{}, sh.perShard...), 2), ItemSize: 8, SwapSize: 8, Fill: []byte{255, 255, 255, 255, 255, 255, 255, 255}, factories: s.factories}
 	if sh.index, err = NewPipeline(c.IndexCodecs, idxSpec); err != nil {
 		return nil, fmt.Errorf("index codecs: %w", err)
 	}
