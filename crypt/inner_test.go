@@ -227,3 +227,27 @@ func TestNewNilInner(t *testing.T) {
 		t.Errorf("read-only Create: %v, want ErrInvalidOption", err)
 	}
 }
+
+// The sharded store caveat of the package doc: an array created before its
+// parent group leaves the sharded store's clear-text group document at the
+// root, which the encrypted store refuses; created group first, it reads.
+func TestShardedParentGroupInClear(t *testing.T) {
+	ctx := context.Background()
+	sh, err := sharded.Create(blockstore.NewMemory(), sharded.Options{UnregisteredChunksToMetadata: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := crypt.New(sh, testKey, testHdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeArray(t, s, nil)
+	if raw, err := sh.Get(ctx, "zarr.json", zarr.All()); err != nil || !bytes.Contains(raw, []byte(`"group"`)) {
+		t.Fatalf("root document below: %q, %v", raw, err)
+	}
+	_, err = zarr.OpenGroup(ctx, s, "")
+	checkDecryptErr(t, "clear-text root group", err, "zarr.json")
+	if got, err := readArray(t, s); err != nil || len(got) != 50*70 {
+		t.Errorf("the array itself: %d values, %v", len(got), err)
+	}
+}

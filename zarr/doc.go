@@ -45,6 +45,15 @@
 // "metadata":{relative path: document}}), as zarr-python 3 and xarray write
 // it: Consolidate writes it, Group.Open and Group.Members use it.
 //
+// Options (WithCodec) configure how arrays are built: OpenArray, OpenNode,
+// OpenGroup, CreateArray, CreateGroup, Consolidate and ParseNode take
+// them, and a Group passes its own to the nodes opened or created through
+// it. WithCodec builds one codec name with a given factory instead of the
+// registered one, for these arrays only: it is how a codec gets a
+// parameter zarr.json does not hold — crypt.CodecKey passes the key of
+// the xchacha20poly1305 codec this way — so datasets needing different
+// ones can be open in one process.
+//
 // Data types: bool, int8–int64, uint8–uint64, float16 (read only),
 // float32, float64, complex64, complex128. Chunk grid: regular. Chunk keys:
 // "default" ("c/1/2" or "c.1.2") and "v2" ("1.2" or "1/2").

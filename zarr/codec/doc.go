@@ -7,7 +7,9 @@
 // codec swaps for big endian (complex64 swaps each 4-byte half), and the
 // fill value as one little-endian element. Decoded data is always C-order
 // little-endian bytes. Codecs are registered by name (Register), so an
-// application can add one; unknown names are ErrUnknownCodec, bad
+// application can add one; NewPipelineWith takes factories that override
+// the registry for one pipeline and the pipelines nested in it (a codec
+// whose parameters, such as a key, are not in zarr.json); unknown names are ErrUnknownCodec, bad
 // configurations ErrInvalidConfig (unknown fields included), bad data
 // ErrCorrupt or ErrChunkSize. Decoding never panics on hostile input.
 //
