@@ -66,8 +66,7 @@ type HAMTStore struct {
 }
 
 func newHAMTStore(hs *hamtstore.Store, c *Cipher) *HAMTStore {
-	s := &Store{inner: hs, c: c, cache: map[string][]byte{}}
-	return &HAMTStore{ListableStore: ListableStore{Store: s, list: hs}, hs: hs}
+	return &HAMTStore{ListableStore: ListableStore{Store: newCipherStore(hs, c), list: hs}, hs: hs}
 }
 
 // Create returns a writable encrypted store over a new empty HAMT in cs,
@@ -137,10 +136,6 @@ func (s *HAMTStore) ReadOnlyClone(ctx context.Context) (*HAMTStore, error) {
 		return nil, fmt.Errorf("crypt: %w", err)
 	}
 	c := newHAMTStore(inner, s.c)
-	s.mu.Lock()
-	for k, b := range s.cache {
-		c.cache[k] = b
-	}
-	s.mu.Unlock()
+	s.copyCache(c.Store)
 	return c, nil
 }

@@ -65,7 +65,22 @@ func newStore(inner zarr.WritableStore, key, header []byte) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{inner: inner, c: c, cache: map[string][]byte{}}, nil
+	return newCipherStore(inner, c), nil
+}
+
+// newCipherStore is the one place a Store (and its cache) is made.
+func newCipherStore(inner zarr.WritableStore, c *Cipher) *Store {
+	return &Store{inner: inner, c: c, cache: map[string][]byte{}}
+}
+
+// copyCache gives dst a copy of s's decrypted metadata documents (a
+// read-only clone of the same data, which needs no decryption again).
+func (s *Store) copyCache(dst *Store) {
+	s.mu.Lock()
+	for k, b := range s.cache {
+		dst.cache[k] = b
+	}
+	s.mu.Unlock()
 }
 
 // Inner is the plain store holding the sealed values. Writes made through
