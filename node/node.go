@@ -149,17 +149,12 @@ type Node struct {
 
 	knownMu   sync.Mutex
 	known     map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone
-	redialing map[peer.ID]time.Time     // known peers with a redial loop: when they left (zero once back)
+	redialing map[peer.ID]bool          // known peers with a redial loop running
 	closing   bool                      // Close has begun: start no more loops
 
 	life  context.Context // cancelled by Close: ends the redial loops
 	stop  context.CancelFunc
 	loops sync.WaitGroup // the redial loops
-
-	genMu     sync.Mutex
-	gen       context.Context // the attempts in flight; see attemptGen
-	genCancel context.CancelFunc
-	resumes   atomic.Int64 // how many times resumeFetches ran
 
 	lastReceived atomic.Int64 // unix ns of the last block received from the network
 	lastRedial   atomic.Int64 // unix ns of the last redial
@@ -505,19 +500,15 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 		w.add(c)
 		defer w.remove(c)
 	}
-	resumed := 0
 	for attempt := 0; w != nil || attempt <= n.cfg.FetchRetries; attempt++ {
-		gen := n.attemptGen()
 		actx, cancel := context.WithTimeout(ctx, n.cfg.FetchTimeout)
-		stop := context.AfterFunc(gen, cancel)
 		var b blocks.Block
 		var err error
-		if attempt == 0 && resumed == 0 {
+		if attempt == 0 {
 			b, err = blockservice.NewSession(ctx, r).GetBlock(actx, c)
 		} else {
 			b, err = r.BlockService.GetBlock(actx, c)
 		}
-		stop()
 		cancel()
 		if err == nil {
 			n.lastReceived.Store(time.Now().UnixNano())
@@ -526,24 +517,13 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the caller names c
 		}
-		if gen.Err() != nil && resumed < maxResumes {
-			// A peer came back: start over in a fresh session, and do
-			// not count this attempt.
-			resumed++
-			attempt--
-			continue
-		}
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		if !errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
 		n.maybeRedial(ctx)
 	}
 	return nil, &MissingError{CID: c, Peers: len(n.host.Network().Peers()), Attempts: n.cfg.FetchRetries + 1, Timeout: n.cfg.FetchTimeout}
 }
-
-// maxResumes bounds how often one get starts over because a peer came
-// back, so that a peer flapping forever cannot keep a get alive forever.
-const maxResumes = 16
 
 // maybeRedial redials the peers when the node looks stuck: nothing has
 // arrived for a whole FetchTimeout and no other goroutine redialled in

@@ -11,8 +11,10 @@ import (
 // A peer given to Connect that drops (it restarted, the network blipped)
 // is dialled again at once by a loop of its own: first after redialMin,
 // then at doubling intervals up to redialMax, until it is back, Disconnect
-// forgets it or the node closes. A fetch therefore resumes within about
-// redialMax of the peer coming back, instead of when an attempt times out.
+// forgets it or the node closes. Gets wait for it meanwhile, and bitswap
+// sends the wants still pending to the new connection, so a fetch resumes
+// within about redialMax of the peer coming back, instead of failing at
+// once or waiting for an attempt to time out.
 const (
 	redialMin         = 100 * time.Millisecond
 	redialMax         = 3 * time.Second
@@ -22,9 +24,6 @@ const (
 // watchPeers hooks the node into the host's connection events.
 func (n *Node) watchPeers() {
 	n.host.Network().Notify(&network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) {
-			n.peerBack(c.RemotePeer())
-		},
 		DisconnectedF: func(nw network.Network, c network.Conn) {
 			p := c.RemotePeer()
 			if nw.Connectedness(p) == network.Connected {
@@ -47,33 +46,11 @@ func (n *Node) peerLeft(p peer.ID) {
 		return
 	}
 	if n.redialing == nil {
-		n.redialing = map[peer.ID]time.Time{}
+		n.redialing = map[peer.ID]bool{}
 	}
-	n.redialing[p] = time.Now()
+	n.redialing[p] = true
 	n.loops.Add(1)
 	go n.redialLoop(p)
-}
-
-// peerBack resumes the fetches when a known peer that had left is
-// connected again (by its redial loop or any other dial) and nothing has
-// arrived from any peer since it left. The wants that were pending while
-// it was away may have been lost with the old connection or answered
-// with DONT_HAVE by a peer shutting down, and bitswap does not ask again
-// until its own timers fire: so the attempts in flight start over at once
-// in fresh sessions (see retryingService). While other peers keep
-// sending, nothing is cancelled: cancelling wants another peer is serving
-// and asking again is what loses wants in boxo (BenchmarkPeerDrop showed
-// stalls of a whole FetchTimeout when every disconnect did that).
-func (n *Node) peerBack(p peer.ID) {
-	n.knownMu.Lock()
-	left, away := n.redialing[p]
-	if away {
-		n.redialing[p] = time.Time{} // back; the loop ends when it sees p connected
-	}
-	n.knownMu.Unlock()
-	if away && !left.IsZero() && n.lastReceived.Load() < left.UnixNano() {
-		n.resumeFetches()
-	}
 }
 
 func (n *Node) redialLoop(p peer.ID) {
@@ -113,28 +90,6 @@ func (n *Node) endRedial(p peer.ID) {
 	n.knownMu.Lock()
 	delete(n.redialing, p)
 	n.knownMu.Unlock()
-}
-
-// attemptGen is the context of the current generation of network
-// attempts: resumeFetches cancels it, which makes every attempt in flight
-// start over (without counting as a failed attempt).
-func (n *Node) attemptGen() context.Context {
-	n.genMu.Lock()
-	defer n.genMu.Unlock()
-	if n.gen == nil {
-		n.gen, n.genCancel = context.WithCancel(n.life)
-	}
-	return n.gen
-}
-
-func (n *Node) resumeFetches() {
-	n.genMu.Lock()
-	defer n.genMu.Unlock()
-	if n.genCancel != nil {
-		n.genCancel()
-	}
-	n.gen, n.genCancel = context.WithCancel(n.life)
-	n.resumes.Add(1)
 }
 
 // hasKnown reports whether any peer was given to Connect (and not to
