@@ -401,13 +401,17 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 // now, and reports whether any peer is connected afterwards.
 func (n *Node) reconnectKnown(ctx context.Context) bool {
 	n.knownMu.Lock()
+	known := make([]peer.AddrInfo, 0, len(n.known))
+	for _, info := range n.known {
+		known = append(known, info)
+	}
+	n.knownMu.Unlock()
 	var todo []peer.AddrInfo
-	for id, info := range n.known {
-		if n.host.Network().Connectedness(id) != network.Connected {
+	for _, info := range known { // no swarm call under knownMu (see redialLoop)
+		if n.host.Network().Connectedness(info.ID) != network.Connected {
 			todo = append(todo, info)
 		}
 	}
-	n.knownMu.Unlock()
 	for _, info := range todo {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_ = n.host.Connect(network.WithForceDirectDial(cctx, "reconnect"), info)

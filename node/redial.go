@@ -65,20 +65,29 @@ func (n *Node) redialLoop(p peer.ID) {
 			return
 		case <-t.C:
 		}
+		// No swarm call under knownMu: the swarm's notifications (which
+		// take knownMu in peerLeft) must never wait on this loop.
+		connected := n.host.Network().Connectedness(p) == network.Connected
 		n.knownMu.Lock()
 		info, ok := n.known[p]
-		if !ok || n.host.Network().Connectedness(p) == network.Connected {
-			// Forgotten, or back (by this loop's last dial or another
-			// one). The check is under knownMu, so a disconnect after it
-			// starts a new loop: peerLeft sees no loop running.
+		if !ok || connected {
 			delete(n.redialing, p)
-			n.knownMu.Unlock()
-			return
 		}
 		n.knownMu.Unlock()
+		if !ok {
+			return
+		}
+		if connected {
+			// A disconnect between the check and the delete saw this loop
+			// running and started none: look once more.
+			if n.host.Network().Connectedness(p) != network.Connected {
+				n.peerLeft(p)
+			}
+			return
+		}
 		ctx, cancel := context.WithTimeout(n.life, redialDialTimeout)
 		if err := n.host.Connect(network.WithForceDirectDial(ctx, "redial"), info); err == nil {
-			wait = 0 // confirm at the top of the loop, under the lock
+			wait = 0 // confirm at the top of the loop
 		} else {
 			wait = min(max(2*wait, redialMin), redialMax)
 		}
