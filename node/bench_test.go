@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/cas/castest"
 	"github.com/gohamt/gohamt/node"
@@ -16,6 +19,7 @@ import (
 	"github.com/ipld/go-ipld-prime/fluent/qp"
 	cidlink "github.com/ipld/go-ipld-prime/linking/cid"
 	"github.com/ipld/go-ipld-prime/node/basicnode"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 func benchNode(b *testing.B, cfg node.Config) *node.Node {
@@ -174,4 +178,150 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 	b.Run("256MiB-1MiB-blocks", func(b *testing.B) { run(b, bigID, 256*cas.ChunkSize, 257) })
 	b.Run("10k-4KiB-blocks", func(b *testing.B) { run(b, smallRoot, 10000*4<<10, 10000) })
+}
+
+// BenchmarkPeerDrop measures what losing one of two sources mid-Fetch
+// costs: the fetcher is connected to two nodes holding the same 64 MiB,
+// and one of them closes after 8 blocks have arrived. stall-ms is the
+// longest time without a block from the close to the end of the fetch
+// (the time until the wants the closed peer held are answered by the
+// other one); s/fetch is the whole fetch.
+func BenchmarkPeerDrop(b *testing.B) {
+	drops := map[string]func(dst, first *node.Node){
+		"close":      func(_, first *node.Node) { _ = first.Close() },
+		"hostclose":  func(_, first *node.Node) { _ = first.Host().Close() },
+		"disconnect": func(dst, first *node.Node) { _ = dst.Host().Network().ClosePeer(first.ID()) },
+	}
+	for _, name := range []string{"close", "hostclose", "disconnect"} {
+		b.Run(name, func(b *testing.B) { benchPeerDrop(b, drops[name]) })
+	}
+}
+
+func benchPeerDrop(b *testing.B, drop func(dst, first *node.Node)) {
+	ctx := context.Background()
+	data := castest.Payload(64*cas.ChunkSize, 32)
+	var worst, sumStall, total, slowest time.Duration
+	for range b.N {
+		first := benchNode(b, node.Config{})
+		second := benchNode(b, node.Config{})
+		id, err := first.Put(ctx, data, cas.Raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := second.Put(ctx, data, cas.Raw); err != nil {
+			b.Fatal(err)
+		}
+		dst := benchNode(b, node.Config{})
+		for _, src := range []*node.Node{first, second} {
+			if err := dst.Connect(ctx, src.Addrs()[0].String()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		var closedAt, last time.Time
+		var stall time.Duration
+		t0 := time.Now()
+		_, err = dst.Fetch(ctx, id, func(p blockstore.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			now := time.Now()
+			if !closedAt.IsZero() {
+				stall = max(stall, now.Sub(last))
+			}
+			last = now
+			if p.Blocks == 8 && closedAt.IsZero() {
+				closedAt, last = now, now
+				go drop(dst, first)
+			}
+		})
+		total += time.Since(t0)
+		slowest = max(slowest, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if closedAt.IsZero() {
+			b.Fatal("the first source was never closed")
+		}
+		sumStall += stall
+		worst = max(worst, stall)
+		_ = dst.Close()
+		_ = second.Close()
+	}
+	b.ReportMetric(float64(sumStall.Milliseconds())/float64(b.N), "stall-ms")
+	b.ReportMetric(float64(worst.Milliseconds()), "worst-stall-ms")
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/fetch")
+	b.ReportMetric(slowest.Seconds(), "slowest-s/fetch")
+}
+
+// BenchmarkPeerRestart measures how soon a Fetch resumes when its only
+// source stops (after 16 blocks), closes and starts again on the same
+// repo and port: resume-ms is the time from the restarted node being up
+// to the next block arriving (the redial backoff plus the wants being
+// asked again); s/fetch is the whole fetch.
+func BenchmarkPeerRestart(b *testing.B) {
+	ctx := context.Background()
+	data := castest.Payload(64*cas.ChunkSize, 33)
+	var sumResume, worst, total, slowest time.Duration
+	for range b.N {
+		dir := b.TempDir()
+		bd, err := blockstore.OpenBadgerDatastore(filepath.Join(dir, "blocks"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		gate := newGatedStore(bd, 16)
+		a, err := node.New(ctx, node.Config{RepoDir: dir, Datastore: gate, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, err := a.Put(ctx, data, cas.Raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := a.Addrs()[0]
+		port, _ := addr.ValueForProtocol(ma.P_TCP)
+		dst := benchNode(b, node.Config{})
+		if err := dst.Connect(ctx, addr.String()); err != nil {
+			b.Fatal(err)
+		}
+		var mu sync.Mutex
+		var restarted time.Time
+		var resume time.Duration
+		done := make(chan error, 1)
+		t0 := time.Now()
+		go func() {
+			_, err := dst.Fetch(ctx, id, func(blockstore.Progress) {
+				mu.Lock()
+				if !restarted.IsZero() && resume == 0 {
+					resume = time.Since(restarted)
+				}
+				mu.Unlock()
+			})
+			done <- err
+		}()
+		<-gate.held
+		gate.cut()
+		if err := a.Close(); err != nil {
+			b.Fatal(err)
+		}
+		for len(dst.Peers()) > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		a2 := benchNode(b, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + port}})
+		mu.Lock()
+		restarted = time.Now()
+		mu.Unlock()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(t0)
+		slowest = max(slowest, time.Since(t0))
+		sumResume += resume
+		worst = max(worst, resume)
+		_ = dst.Close()
+		_ = a2.Close()
+	}
+	b.ReportMetric(float64(sumResume.Milliseconds())/float64(b.N), "resume-ms")
+	b.ReportMetric(float64(worst.Milliseconds()), "worst-resume-ms")
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/fetch")
+	b.ReportMetric(slowest.Seconds(), "slowest-s/fetch")
 }

@@ -89,8 +89,13 @@ type Config struct {
 	// Default 20 s.
 	FetchTimeout time.Duration
 	// FetchRetries is how many times a timed-out fetch is retried after
-	// redialling the peers. Default 2.
+	// redialling the peers. Default 2. Within a [Node.Fetch] with a
+	// StallTimeout, attempts go on while the fetch progresses.
 	FetchRetries int
+	// StallTimeout ends a [Node.Fetch] that has received no block for
+	// this long, with a [*MissingError]. Default 60 s; negative: no stall
+	// deadline (each block then has FetchRetries+1 attempts).
+	StallTimeout time.Duration
 	// NoVerifyReads turns off re-hashing of blocks read from the local
 	// store (blocks from peers are always verified by bitswap).
 	NoVerifyReads bool
@@ -101,6 +106,7 @@ const (
 	defaultConnHigh     = 400
 	defaultFetchTimeout = 20 * time.Second
 	defaultFetchRetries = 2
+	defaultStallTimeout = time.Minute
 )
 
 func (c *Config) setDefaults() {
@@ -118,6 +124,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FetchRetries == 0 {
 		c.FetchRetries = defaultFetchRetries
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = defaultStallTimeout
 	}
 }
 
@@ -138,8 +147,14 @@ type Node struct {
 	bserv   blockservice.BlockService
 	dht     *dht.IpfsDHT
 
-	knownMu sync.Mutex
-	known   map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone
+	knownMu   sync.Mutex
+	known     map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone
+	redialing map[peer.ID]bool          // known peers with a redial loop running
+	closing   bool                      // Close has begun: start no more loops
+
+	life  context.Context // cancelled by Close: ends the redial loops
+	stop  context.CancelFunc
+	loops sync.WaitGroup // the redial loops
 
 	lastReceived atomic.Int64 // unix ns of the last block received from the network
 	lastRedial   atomic.Int64 // unix ns of the last redial
@@ -169,6 +184,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("node: ConnLow %d above ConnHigh %d", cfg.ConnLow, cfg.ConnHigh)
 	}
 	n := &Node{cfg: cfg}
+	n.life, n.stop = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			_ = n.Close()
@@ -210,6 +226,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		// Bitswap before any connection, so that it sees every peer.
 		n.bitswap = newBitswap(n.host, finder, n.bstore)
 		exch = n.bitswap
+		n.watchPeers()
 	}
 	n.bserv = &retryingService{BlockService: blockservice.New(n.bstore, exch), n: n}
 	n.Store = blockstore.New(n.bserv, n.dstore, blockstore.WithVerifyReads(!cfg.NoVerifyReads))
@@ -384,13 +401,17 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 // now, and reports whether any peer is connected afterwards.
 func (n *Node) reconnectKnown(ctx context.Context) bool {
 	n.knownMu.Lock()
+	known := make([]peer.AddrInfo, 0, len(n.known))
+	for _, info := range n.known {
+		known = append(known, info)
+	}
+	n.knownMu.Unlock()
 	var todo []peer.AddrInfo
-	for id, info := range n.known {
-		if n.host.Network().Connectedness(id) != network.Connected {
+	for _, info := range known { // no swarm call under knownMu (see redialLoop)
+		if n.host.Network().Connectedness(info.ID) != network.Connected {
 			todo = append(todo, info)
 		}
 	}
-	n.knownMu.Unlock()
 	for _, info := range todo {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_ = n.host.Connect(network.WithForceDirectDial(cctx, "reconnect"), info)
@@ -399,11 +420,15 @@ func (n *Node) reconnectKnown(ctx context.Context) bool {
 	return len(n.host.Network().Peers()) > 0
 }
 
-// Disconnect closes every connection to p.
+// Disconnect closes every connection to p and forgets it: it is not
+// redialled.
 func (n *Node) Disconnect(p peer.ID) error {
 	if n.host == nil {
 		return ErrOffline
 	}
+	n.knownMu.Lock()
+	delete(n.known, p)
+	n.knownMu.Unlock()
 	n.host.ConnManager().Unprotect(p, "gohamt")
 	return n.host.Network().ClosePeer(p)
 }
@@ -420,6 +445,11 @@ func (n *Node) Peers() []peer.ID {
 // part finish: pinner, block service (bitswap), DHT, host, datastore.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.knownMu.Lock()
+		n.closing = true
+		n.knownMu.Unlock()
+		n.stop()
+		n.loops.Wait()
 		if n.untrack != nil {
 			n.untrack()
 		}
@@ -459,14 +489,22 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 		return b, nil
 	}
 	n := r.n
-	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.reconnectKnown(ctx)) {
-		return nil, fmt.Errorf("%w: %s is not local and no peer is connected", cas.ErrNotFound, c)
+	// With no peer connected, fail at once unless a known peer may come
+	// back (its redial loop is running) or the DHT may find one.
+	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.reconnectKnown(ctx) && !n.hasKnown()) {
+		return nil, &MissingError{CID: c}
 	}
 	// One bitswap session per read or walk (the Store puts it in ctx):
 	// wants are batched and go to the peers that answered before, instead
 	// of a broadcast per block. A retry uses a fresh session.
-	var lastErr error
-	for attempt := 0; attempt <= n.cfg.FetchRetries; attempt++ {
+	// Within a Fetch with a stall deadline, the deadline decides when to
+	// give up: attempts go on while other blocks arrive.
+	w := watchFrom(ctx)
+	if w != nil {
+		w.add(c)
+		defer w.remove(c)
+	}
+	for attempt := 0; w != nil || attempt <= n.cfg.FetchRetries; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, n.cfg.FetchTimeout)
 		var b blocks.Block
 		var err error
@@ -481,16 +519,14 @@ func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block
 			return b, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("fetch %s: %w", c, ctx.Err())
+			return nil, ctx.Err() // the caller names c
 		}
-		lastErr = err
 		if !errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
 		n.maybeRedial(ctx)
 	}
-	return nil, fmt.Errorf("%w: %s not received from %d peers in %d attempts of %s: %v",
-		cas.ErrNotFound, c, len(n.host.Network().Peers()), n.cfg.FetchRetries+1, n.cfg.FetchTimeout, lastErr)
+	return nil, &MissingError{CID: c, Peers: len(n.host.Network().Peers()), Attempts: n.cfg.FetchRetries + 1, Timeout: n.cfg.FetchTimeout}
 }
 
 // maybeRedial redials the peers when the node looks stuck: nothing has

@@ -33,6 +33,7 @@ type backendFlags struct {
 	listen      multiFlag
 	keyFile     string
 	header      string
+	stall       time.Duration // fetch's --stall-timeout (node.Config.StallTimeout)
 }
 
 type multiFlag []string
@@ -246,7 +247,7 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		s := blockstore.NewMemory()
 		return &backend{Store: s, close: s.Close}, nil
 	}
-	cfg := node.Config{RepoDir: bf.repo, Offline: mode != online, ReadOnly: mode == readOnly, Peers: bf.peers, ListenAddrs: bf.listen}
+	cfg := node.Config{RepoDir: bf.repo, Offline: mode != online, ReadOnly: mode == readOnly, Peers: bf.peers, ListenAddrs: bf.listen, StallTimeout: bf.stall}
 	n, err := node.New(ctx, cfg)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {

@@ -56,6 +56,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] CID", "Fetch every block of a dataset from peers into the repo and pin it.", stderr)
 	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; required)")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	stall := fs.Duration("stall-timeout", time.Minute, "give up when no block has arrived for this long (0: no stall limit; each block then has the node's retries)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -66,6 +67,10 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	root, err := parseCID(pos[0])
 	if err != nil {
 		return err
+	}
+	bf.stall = *stall
+	if *stall <= 0 {
+		bf.stall = -1 // node.Config: negative turns the stall deadline off
 	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
@@ -88,7 +93,9 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	})
 	bar.Finish()
 	if err != nil {
-		return err // names the root and the block that failed
+		// Names the root and the block that failed, each once; a stall
+		// says that no connected peer has the block.
+		return err
 	}
 	if err := b.node.Pin(ctx, root); err != nil {
 		return fmt.Errorf("fetch %s: pin: %w", root, err)
