@@ -77,8 +77,7 @@ type Store struct {
 	primary          string                 // v2: first registered path
 	hasPrimary       bool
 	defaultCPS       int
-	metaCache        map[string][]byte
-	metaGen          uint64
+	meta             *zarr.MetadataCache // whole metadata documents
 	dirtyRoot        bool
 	pendingRootGroup bool
 	root             cid.Cid
@@ -113,7 +112,7 @@ func newStore(cs cas.Store, opts Options) *Store {
 		readOnly:  opts.ReadOnly,
 		metaSeq:   map[string]uint64{},
 		arrays:    map[string]*arrayIndex{},
-		metaCache: map[string][]byte{},
+		meta:      &zarr.MetadataCache{},
 		cache:     newShardCache(opts.CacheBytes),
 	}
 }
@@ -266,15 +265,6 @@ func (s *Store) inferV1Primary(ctx context.Context) (string, bool, error) {
 // ---- small helpers ----
 
 func normPath(p string) string { return strings.Trim(p, "/") }
-
-func isMetaKey(key string) bool {
-	for _, s := range []string{"zarr.json", ".zarray", ".zattrs", ".zgroup"} {
-		if strings.HasSuffix(key, s) {
-			return true
-		}
-	}
-	return false
-}
 
 func arrayPathFromMetadataKey(key string) (string, bool) {
 	switch {
@@ -472,8 +462,7 @@ func (s *Store) setMetaLocked(key string, c cid.Cid) {
 		s.metaSeq[key] = s.seq
 	}
 	s.m.metadata[key] = c
-	delete(s.metaCache, key)
-	s.metaGen++
+	s.meta.Invalidate(key)
 	s.dirtyRoot = true
 }
 
@@ -484,8 +473,7 @@ func (s *Store) delMetaLocked(key string) bool {
 	}
 	delete(s.m.metadata, key)
 	delete(s.metaSeq, key)
-	delete(s.metaCache, key)
-	s.metaGen++
+	s.meta.Invalidate(key)
 	s.dirtyRoot = true
 	return true
 }
@@ -568,7 +556,7 @@ type chunkKey struct {
 // metadata (nil). Coordinate errors wrap ErrChunkCoords or
 // ErrInvalidChunkKey. Caller holds mu (read) or writeMu.
 func (s *Store) parseChunkKey(key string) (*chunkKey, error) {
-	if isMetaKey(key) {
+	if zarr.IsMetadataKey(key) {
 		return nil, nil
 	}
 	var path, coordPart string
@@ -685,17 +673,9 @@ func (s *Store) loadRange(ctx context.Context, op, key string, c cid.Cid, r zarr
 		}
 		return b, nil
 	}
-	var cr cas.Range
-	switch kind, start, end := r.Parts(); kind {
-	case "range":
-		if start < 0 || end < start {
-			return nil, &zarr.KeyError{Op: op, Key: key, Err: fmt.Errorf("%w: %v", zarr.ErrInvalidRange, r)}
-		}
-		cr = cas.Span(start, end-start)
-	case "offset":
-		cr = cas.From(start)
-	case "suffix":
-		cr = cas.Last(end)
+	cr, err := r.CASRange()
+	if err != nil {
+		return nil, &zarr.KeyError{Op: op, Key: key, Err: err}
 	}
 	b, err := cas.GetRange(ctx, s.cs, c, cr)
 	if err != nil {
@@ -725,8 +705,9 @@ func (s *Store) shardLoader(path string, idx, cps int) func(context.Context, cid
 type lookup struct {
 	meta      bool    // a metadata key (or an unregistered chunk path)
 	metaCID   cid.Cid // metadata[key] (legacy fallback for chunks)
-	cached    []byte  // whole metadata bytes, when cached
-	gen       uint64
+	cached    []byte  // a copy of the whole metadata document, when hit
+	hit       bool
+	gen       uint64 // the metadata cache's, for Fill
 	k         shardKey
 	src       cid.Cid
 	slot, cps int
@@ -748,8 +729,7 @@ func (s *Store) locate(key string) (lookup, bool, error) {
 	l.metaCID = s.m.metadata[key]
 	if ck == nil {
 		l.meta = true
-		l.cached = s.metaCache[key]
-		l.gen = s.metaGen
+		l.cached, l.gen, l.hit = s.meta.Lookup(key)
 		return l, l.metaCID.Defined(), nil
 	}
 	a := s.indexFor(ck.path)
@@ -820,8 +800,8 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 		return nil, absent("get", key)
 	}
 	if l.meta {
-		if l.cached != nil {
-			return zarr.SliceRange(key, slices.Clone(l.cached), r)
+		if l.hit {
+			return zarr.SliceRange(key, l.cached, r)
 		}
 		if !r.IsAll() {
 			return s.loadRange(ctx, "get", key, l.metaCID, r)
@@ -830,12 +810,8 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 		if err != nil {
 			return nil, err
 		}
-		if isMetaKey(lk) {
-			s.mu.Lock()
-			if s.metaGen == l.gen {
-				s.metaCache[lk] = slices.Clone(b)
-			}
-			s.mu.Unlock()
+		if zarr.IsMetadataKey(lk) {
+			s.meta.Fill(lk, b, l.gen)
 		}
 		return b, nil
 	}
@@ -943,9 +919,7 @@ func (s *Store) setLocked(ctx context.Context, key string, raw []byte) error {
 		return err
 	}
 	if ck == nil {
-		s.mu.Lock()
-		s.metaCache[key] = slices.Clone(raw)
-		s.mu.Unlock()
+		s.meta.Put(key, raw)
 	}
 	return nil
 }
@@ -1214,7 +1188,7 @@ func (s *Store) ensureParentGroups(ctx context.Context, key string) error {
 		}
 		s.mu.Lock()
 		s.setMetaLocked(mk, c)
-		s.metaCache[mk] = slices.Clone(doc)
+		s.meta.Put(mk, doc) // it is current: writers are serialized
 		s.mu.Unlock()
 	}
 	return nil
@@ -1307,8 +1281,7 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 		s.cache.clear()
 		clear(s.m.metadata)
 		clear(s.metaSeq)
-		clear(s.metaCache)
-		s.metaGen++
+		s.meta.Clear()
 		clear(s.arrays)
 		s.m.arrays = nil
 		s.primary, s.hasPrimary = "", false
@@ -1496,7 +1469,7 @@ func (s *Store) ResizeVariable(ctx context.Context, variable string, newShape []
 	}
 	s.mu.Lock()
 	s.setMetaLocked(key, nc)
-	s.metaCache[key] = slices.Clone(nb)
+	s.meta.Put(key, nb) // it is current: writers are serialized
 	s.mu.Unlock()
 	if s.v2() {
 		if err := s.registerFromMetadata(ctx, key, nb); err != nil {
