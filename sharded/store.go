@@ -107,13 +107,13 @@ func (o *Options) norm() {
 func newStore(cs cas.Store, opts Options) *Store {
 	opts.norm()
 	return &Store{
-		cs:        cs,
-		opts:      opts,
-		readOnly:  opts.ReadOnly,
-		metaSeq:   map[string]uint64{},
-		arrays:    map[string]*arrayIndex{},
-		meta:      &zarr.MetadataCache{},
-		cache:     newShardCache(opts.CacheBytes),
+		cs:       cs,
+		opts:     opts,
+		readOnly: opts.ReadOnly,
+		metaSeq:  map[string]uint64{},
+		arrays:   map[string]*arrayIndex{},
+		meta:     &zarr.MetadataCache{},
+		cache:    newShardCache(opts.CacheBytes),
 	}
 }
 
