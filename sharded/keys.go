@@ -15,26 +15,23 @@ import (
 
 func normPath(p string) string { return strings.Trim(p, "/") }
 
-func arrayPathFromMetadataKey(key string) (string, bool) {
-	switch {
-	case key == "zarr.json" || key == ".zarray":
-		return "", true
-	case strings.HasSuffix(key, "/zarr.json"):
-		return strings.TrimSuffix(key, "/zarr.json"), true
-	case strings.HasSuffix(key, "/.zarray"):
-		return strings.TrimSuffix(key, "/.zarray"), true
-	}
-	return "", false
-}
+// arrayPathFromMetadataKey is the array path of an array metadata key
+// (zarr.json or .zarray), groupPathFromMetadataKey the group path of a
+// group metadata key (zarr.json or .zgroup).
+func arrayPathFromMetadataKey(key string) (string, bool) { return nodePath(key, ".zarray") }
 
-func groupPathFromMetadataKey(key string) (string, bool) {
-	switch {
-	case key == "zarr.json" || key == ".zgroup":
-		return "", true
-	case strings.HasSuffix(key, "/zarr.json"):
-		return strings.TrimSuffix(key, "/zarr.json"), true
-	case strings.HasSuffix(key, "/.zgroup"):
-		return strings.TrimSuffix(key, "/.zgroup"), true
+func groupPathFromMetadataKey(key string) (string, bool) { return nodePath(key, ".zgroup") }
+
+// nodePath is the path of the node whose metadata key is key: a zarr.json
+// (v3) or the v2 document v2doc, at the root or under a path.
+func nodePath(key, v2doc string) (string, bool) {
+	for _, doc := range []string{"zarr.json", v2doc} {
+		if key == doc {
+			return "", true
+		}
+		if p, ok := strings.CutSuffix(key, "/"+doc); ok {
+			return p, true
+		}
 	}
 	return "", false
 }
