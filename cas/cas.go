@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gohamt/gohamt/internal/sentinel"
 	"github.com/ipfs/go-cid"
 )
 
@@ -45,8 +46,10 @@ var (
 	// library does not handle, or a codec that cannot be put.
 	ErrUnsupportedCID = errors.New("cas: unsupported CID")
 	// ErrCorrupt: bytes that do not match their CID, or a UnixFS structure
-	// that contradicts itself.
-	ErrCorrupt = errors.New("cas: corrupt content")
+	// that contradicts itself. It is the one sentinel for corrupt content:
+	// the codecs' own (codec.ErrCorrupt, blosc.ErrCorrupt) wrap it, so
+	// errors.Is(err, ErrCorrupt) holds for a corrupt chunk too.
+	ErrCorrupt = sentinel.ErrCorrupt
 	// ErrNotPinned: unpinning or updating a CID that is not pinned.
 	ErrNotPinned = errors.New("cas: not pinned")
 )

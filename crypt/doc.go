@@ -47,11 +47,11 @@
 //
 // Byte-range gets decrypt the whole value and return the slice (an AEAD
 // cannot check part of a value), so reading a range costs a whole read.
-// Decrypted metadata documents (zarr.json, .zarray, .zgroup, .zattrs,
-// .zmetadata) are cached after the first read and dropped on every Set or
-// Delete of their key, with hamtstore's generation rule so a read racing a
-// write never caches a stale document; the plain store below may keep its
-// own cache of the sealed bytes. Partial writes are not supported.
+// Decrypted metadata documents (zarr.IsMetadataKey) are cached in a
+// zarr.MetadataCache after the first read and dropped on every Set or
+// Delete of their key, whose generation rule keeps a read racing a write
+// from caching a stale document; the plain store below may keep its own
+// cache of the sealed bytes. Partial writes are not supported.
 //
 // Sealing adds 40 bytes, so a value of exactly 1 MiB (cas.ChunkSize) is
 // stored as a two-leaf UnixFS file rather than one raw block, as py-hamt

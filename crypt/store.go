@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"path"
-	"sync"
 
 	"github.com/gohamt/gohamt/zarr"
 )
@@ -18,10 +16,7 @@ import (
 type Store struct {
 	inner zarr.WritableStore
 	c     *Cipher
-
-	mu    sync.Mutex
-	gen   uint64            // bumped by every set and delete
-	cache map[string][]byte // decrypted metadata documents by key
+	meta  *zarr.MetadataCache // decrypted metadata documents
 }
 
 // ListableStore is a Store over an inner store that lists its keys; it
@@ -70,18 +65,12 @@ func newStore(inner zarr.WritableStore, key, header []byte) (*Store, error) {
 
 // newCipherStore is the one place a Store (and its cache) is made.
 func newCipherStore(inner zarr.WritableStore, c *Cipher) *Store {
-	return &Store{inner: inner, c: c, cache: map[string][]byte{}}
+	return &Store{inner: inner, c: c, meta: &zarr.MetadataCache{}}
 }
 
 // copyCache gives dst a copy of s's decrypted metadata documents (a
 // read-only clone of the same data, which needs no decryption again).
-func (s *Store) copyCache(dst *Store) {
-	s.mu.Lock()
-	for k, b := range s.cache {
-		dst.cache[k] = b
-	}
-	s.mu.Unlock()
-}
+func (s *Store) copyCache(dst *Store) { dst.meta = s.meta.Clone() }
 
 // Inner is the plain store holding the sealed values. Writes made through
 // it bypass this store's decrypted metadata cache; write through the Store.
@@ -106,16 +95,6 @@ func (s *ListableStore) Capabilities() zarr.Capabilities {
 	return c
 }
 
-// isMeta reports whether key is a metadata document the store caches (the
-// same documents hamtstore caches).
-func isMeta(key string) bool {
-	switch path.Base(key) {
-	case "zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata":
-		return true
-	}
-	return false
-}
-
 // Get decrypts key's whole value and returns it, or the range r of it.
 // Whole metadata documents come from the cache after the first read. A
 // value that does not open gives a *zarr.KeyError naming the key that
@@ -124,21 +103,18 @@ func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	if err := zarr.CheckKey(key); err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}
-	meta := isMeta(key)
-	var gen uint64
-	if meta {
-		s.mu.Lock()
-		b, ok := s.cache[key]
-		gen = s.gen
-		s.mu.Unlock()
-		if ok {
-			v, err := zarr.SliceRange(key, b, r)
-			if err != nil {
-				return nil, err
-			}
-			return append([]byte(nil), v...), nil
-		}
+	if zarr.IsMetadataKey(key) {
+		return s.meta.Load(key, r, func() ([]byte, error) { return s.open(ctx, key) })
 	}
+	plain, err := s.open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return zarr.SliceRange(key, plain, r)
+}
+
+// open reads and decrypts key's whole value.
+func (s *Store) open(ctx context.Context, key string) ([]byte, error) {
 	sealed, err := s.inner.Get(ctx, key, zarr.All())
 	if err != nil {
 		return nil, err // a *zarr.KeyError naming the key already
@@ -147,19 +123,7 @@ func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	if err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}
-	if meta {
-		s.mu.Lock()
-		if s.gen == gen {
-			s.cache[key] = plain
-		}
-		s.mu.Unlock()
-		v, err := zarr.SliceRange(key, plain, r)
-		if err != nil {
-			return nil, err
-		}
-		return append([]byte(nil), v...), nil
-	}
-	return zarr.SliceRange(key, plain, r)
+	return plain, nil
 }
 
 // Exists reports whether key is present (without decrypting it).
@@ -184,12 +148,7 @@ func (s *Store) writable(op, key string) error {
 	return nil
 }
 
-func (s *Store) invalidate(key string) {
-	s.mu.Lock()
-	s.gen++
-	delete(s.cache, key)
-	s.mu.Unlock()
-}
+func (s *Store) invalidate(key string) { s.meta.Invalidate(key) }
 
 func (s *Store) seal(op, key string, value []byte) ([]byte, error) {
 	b, err := s.c.Seal(value)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/gohamt/gohamt/cas"
@@ -82,7 +81,7 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 		if err != nil {
 			return cid.Undef, fmt.Errorf("sharded: convert: read HAMT: %w", err)
 		}
-		if !isConvertMetaKey(e.Key) {
+		if !zarr.IsMetadataKey(e.Key) {
 			continue
 		}
 		if err := dst.SetPointer(ctx, e.Key, e.Value); err != nil {
@@ -98,7 +97,7 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 		if err != nil {
 			return cid.Undef, fmt.Errorf("sharded: convert: read HAMT: %w", err)
 		}
-		if isConvertMetaKey(e.Key) {
+		if zarr.IsMetadataKey(e.Key) {
 			continue
 		}
 		if _, err := dst.convertChunkKey(e.Key); err != nil {
@@ -139,7 +138,7 @@ func CheckDataset(ctx context.Context, src zarr.ListableStore) error {
 		if err != nil {
 			return fmt.Errorf("sharded: check: list: %w", err)
 		}
-		if !isConvertMetaKey(k) {
+		if !zarr.IsMetadataKey(k) {
 			continue
 		}
 		b, err := src.Get(ctx, k, zarr.All())
@@ -158,7 +157,7 @@ func CheckDataset(ctx context.Context, src zarr.ListableStore) error {
 		if err != nil {
 			return fmt.Errorf("sharded: check: list: %w", err)
 		}
-		if isConvertMetaKey(k) {
+		if zarr.IsMetadataKey(k) {
 			continue
 		}
 		if _, err := dst.convertChunkKey(k); err != nil {
@@ -166,12 +165,6 @@ func CheckDataset(ctx context.Context, src zarr.ListableStore) error {
 		}
 	}
 	return nil
-}
-
-// isConvertMetaKey is the converter's metadata test (it also counts
-// .zmetadata, unlike the store's chunk-key parser).
-func isConvertMetaKey(key string) bool {
-	return isMetaKey(key) || strings.HasSuffix(key, ".zmetadata")
 }
 
 // stagedCAS keeps the blocks put into it in memory (under the CIDs base

@@ -78,7 +78,8 @@
 //
 // # Which keys are chunks
 //
-// Keys ending in zarr.json, .zarray, .zattrs or .zgroup are metadata.
+// Metadata documents are zarr.IsMetadataKey's: keys whose last segment is
+// zarr.json, .zarray, .zgroup, .zattrs or .zmetadata.
 // Otherwise the key is split at its last "/c/" (a key starting "c/" is the
 // root array's); failing that, "temp/c.1.2" is a chunk of a registered
 // "default"/"." array, and classic Zarr v2 keys of registered arrays

@@ -159,8 +159,7 @@ func (s *Store) MigrateV1ToV2(ctx context.Context, primaryArrayPath string) (cid
 		s.seq++
 		s.metaSeq[k] = s.seq
 	}
-	clear(s.metaCache)
-	s.metaGen++
+	s.meta.Clear()
 	s.dirtyRoot = true
 	s.mu.Unlock()
 	return s.flushLocked(ctx)

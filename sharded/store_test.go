@@ -483,3 +483,47 @@ func mustHex(s string) []byte {
 	}
 	return b
 }
+
+// countingCAS counts the Gets of a cas.Store.
+type countingCAS struct {
+	cas.Store
+	mu   sync.Mutex
+	gets map[cid.Cid]int
+}
+
+func (c *countingCAS) Get(ctx context.Context, id cid.Cid) ([]byte, error) {
+	c.mu.Lock()
+	c.gets[id]++
+	c.mu.Unlock()
+	return c.Store.Get(ctx, id)
+}
+
+// TestMetadataKeysAreZarrs: the store takes zarr.IsMetadataKey's view of
+// which keys are metadata documents. Consolidated .zmetadata is one (read
+// once, then served from the metadata cache, as the HAMT stores do), and
+// a key that merely ends in a document's name is not.
+func TestMetadataKeysAreZarrs(t *testing.T) {
+	s, cs := newV2(t, 4)
+	must(t, s.Set(ctx, "g/zarr.json", []byte(groupJSON)))
+	must(t, s.Set(ctx, "g/a/zarr.json", arrayJSON("[4]", "[2]")))
+	must(t, s.Set(ctx, ".zmetadata", []byte(`{"zarr_consolidated_format":1,"metadata":{}}`)))
+	root, err := s.Flush(ctx)
+	must(t, err)
+	cc := &countingCAS{Store: cs, gets: map[cid.Cid]int{}}
+	ro, err := Open(ctx, cc, root, Options{ReadOnly: true})
+	must(t, err)
+	for range 3 {
+		if got := get(t, ro, ".zmetadata"); got != `{"zarr_consolidated_format":1,"metadata":{}}` {
+			t.Fatalf(".zmetadata = %q", got)
+		}
+	}
+	id := ro.m.metadata[".zmetadata"]
+	if n := cc.gets[id]; n != 1 {
+		t.Errorf(".zmetadata fetched %d times for 3 reads, want 1 (cached as metadata)", n)
+	}
+	// "g/a/c/0" parts: a name that ends like a document is a chunk key of
+	// the array, checked as one.
+	if _, err := s.convertChunkKey("g/a/c/xzarr.json"); !errors.Is(err, ErrInvalidChunkKey) {
+		t.Errorf("g/a/c/xzarr.json: %v, want ErrInvalidChunkKey (not metadata)", err)
+	}
+}

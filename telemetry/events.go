@@ -6,12 +6,12 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/zarrkey"
 	"github.com/ipfs/go-cid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -277,11 +277,11 @@ func RecordNodeLoad(ctx context.Context, cacheHit bool, bytes int, d time.Durati
 }
 
 // ZarrKind is the kind of a Zarr key: [KindMetadata] for zarr.json (and
-// the v2 .zarray, .zattrs, .zgroup, .zmetadata), else [KindChunk].
+// the v2 .zarray, .zattrs, .zgroup, .zmetadata), else [KindChunk]. The
+// rule is zarr.IsMetadataKey's (shared through a leaf package, since the
+// Zarr stores import telemetry).
 func ZarrKind(key string) string {
-	i := strings.LastIndexByte(key, '/')
-	switch key[i+1:] {
-	case "zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata":
+	if zarrkey.IsMetadata(key) {
 		return KindMetadata
 	}
 	return KindChunk

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
 )
@@ -136,6 +137,37 @@ func TestTruncatedBlosc(t *testing.T) {
 		if !errors.Is(err, codec.ErrCorrupt) || !strings.Contains(err.Error(), "b/c/0") {
 			t.Errorf("truncated to %d: %v", n, err)
 		}
+	}
+}
+
+// TestCorruptChunkIsCASCorrupt: a chunk that does not decode (a crc32c
+// mismatch, a truncated Blosc frame) is an error that errors.Is matches
+// with cas.ErrCorrupt, the one sentinel for corrupt content, as well as
+// with codec.ErrCorrupt, and still names the chunk key.
+func TestCorruptChunkIsCASCorrupt(t *testing.T) {
+	ctx := context.Background()
+	s, a := openGood(t)
+	if err := zarr.Write(ctx, a, []int{0, 0}, []int{2, 2}, []float32{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := s.Get(ctx, "arr/c/0/0", zarr.All())
+	bad := append([]byte(nil), good...)
+	bad[3] ^= 1
+	s.Set(ctx, "arr/c/0/0", bad)
+	_, err := zarr.ReadAll[float32](ctx, a)
+	if !errors.Is(err, cas.ErrCorrupt) || !errors.Is(err, codec.ErrCorrupt) || !strings.Contains(err.Error(), "arr/c/0/0") {
+		t.Errorf("crc32c mismatch: %v", err)
+	}
+
+	b, err := zarr.CreateArray(ctx, s, "b", zarr.ArrayConfig{Shape: []int{8}, ChunkShape: []int{8}, DataType: zarr.Float64,
+		Codecs: []codec.Config{codec.Bytes("little"), codec.BloscConfig("zstd", 5, "shuffle", 8)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set(ctx, "b/c/0", []byte{2, 1, 0, 8})
+	_, err = zarr.ReadAll[float64](ctx, b)
+	if !errors.Is(err, cas.ErrCorrupt) || !errors.Is(err, codec.ErrCorrupt) || !strings.Contains(err.Error(), "b/c/0") {
+		t.Errorf("truncated blosc frame: %v", err)
 	}
 }
 

@@ -28,8 +28,13 @@
 // Gets, bounded), Exists, Copy.
 //
 // ByteRange is All, Range(start, end) (end exclusive), Offset(o) or
-// Suffix(n), resolved by the same rules in every store (ByteRange.Resolve):
-// cut at the end; a start past the end is ErrInvalidRange. Keys are
+// Suffix(n), resolved by the same rules in every store (ByteRange.Resolve,
+// which is cas.Range's): cut at the end; a start past the end is
+// ErrInvalidRange. Stores over a cas.Store convert it with
+// ByteRange.CASRange. IsMetadataKey is the one rule for which keys are
+// metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata as
+// the last segment), and MetadataCache the one cache of them that slow
+// stores (hamtstore, crypt, sharded) keep. Keys are
 // "/"-separated without a leading slash; CheckKey rejects empty, "." and
 // ".." segments. Every store error is a *KeyError naming the operation and
 // the key.

@@ -94,3 +94,47 @@ func ExampleOpenGroup() {
 	// zarrita fixture
 	// [100 200] [10 20] [2003.25 2004.25 2005.25]
 }
+
+// A store over a cas.Store turns zarr's byte ranges into cas's with one
+// call; a range no value can satisfy is refused before any fetch.
+func ExampleByteRange_CASRange() {
+	for _, r := range []zarr.ByteRange{zarr.All(), zarr.Range(10, 20), zarr.Offset(5), zarr.Suffix(3), zarr.Range(9, 2)} {
+		cr, err := r.CASRange()
+		if err != nil {
+			fmt.Println(r, "→", errors.Is(err, zarr.ErrInvalidRange))
+			continue
+		}
+		start, end, _ := r.Resolve(100)
+		fmt.Printf("%v → %v, of 100 bytes [%d, %d)\n", r, cr, start, end)
+	}
+	// Output:
+	// bytes=all → bytes=0-, of 100 bytes [0, 100)
+	// bytes=[10,20) → bytes=10-19, of 100 bytes [10, 20)
+	// bytes=[5,) → bytes=5-, of 100 bytes [5, 100)
+	// bytes=-3 → bytes=-3, of 100 bytes [97, 100)
+	// bytes=[9,2) → true
+}
+
+// A slow store keeps its metadata documents in a MetadataCache: Load reads
+// a document once, and a write invalidates it.
+func ExampleMetadataCache() {
+	var cache zarr.MetadataCache
+	doc := `{"zarr_format":3,"node_type":"group","attributes":{}}`
+	load := func() ([]byte, error) {
+		fmt.Println("loading zarr.json")
+		return []byte(doc), nil
+	}
+	for range 2 {
+		b, _ := cache.Load("zarr.json", zarr.Range(1, 14), load)
+		fmt.Println(string(b))
+	}
+	cache.Invalidate("zarr.json") // the store writes zarr.json
+	b, _ := cache.Load("zarr.json", zarr.Suffix(3), load)
+	fmt.Println(string(b), zarr.IsMetadataKey("zarr.json"), zarr.IsMetadataKey("temp/c/0/0"))
+	// Output:
+	// loading zarr.json
+	// "zarr_format"
+	// "zarr_format"
+	// loading zarr.json
+	// {}} true false
+}

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 
+	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/zarrkey"
 	"golang.org/x/sync/errgroup"
 )
 
-// Sentinel errors; test with errors.Is. Stores and arrays wrap them in a
-// *KeyError (store operations) or a *NodeError (arrays and groups) that
-// names the key.
+// Sentinel errors; test with errors.Is. Stores, arrays and groups wrap them
+// in a *KeyError that names the operation and the key (ValidateHierarchy in
+// a *HierarchyError).
 var (
 	// ErrAbsent: the key is not in the store. It is a normal outcome, not a
 	// failure: a missing chunk reads as the fill value.
@@ -76,35 +79,42 @@ func (r ByteRange) IsAll() bool { return r.kind == rangeAll }
 // size bytes. A range that runs past the end is cut at the end, a suffix
 // longer than the value is the whole value, a start exactly at the end is
 // empty; a start past the end, end < start or a negative number is
-// ErrInvalidRange. Every store applies these rules (zarrtest checks them).
+// ErrInvalidRange. These are cas.Range's rules (Resolve is cas's, on
+// CASRange), so every store, over a cas.Store or not, applies the same
+// ones (zarrtest checks them).
 func (r ByteRange) Resolve(size int64) (start, end int64, err error) {
-	switch r.kind {
-	case rangeAll:
-		return 0, size, nil
-	case rangeSpan:
-		if r.start < 0 || r.end < r.start || r.start > size {
-			return 0, 0, fmt.Errorf("%w: %v of %d bytes", ErrInvalidRange, r, size)
-		}
-		return r.start, min(r.end, size), nil
-	case rangeOffset:
-		if r.start < 0 || r.start > size {
-			return 0, 0, fmt.Errorf("%w: %v of %d bytes", ErrInvalidRange, r, size)
-		}
-		return r.start, size, nil
-	case rangeSuffix:
-		if r.end < 0 {
-			return 0, 0, fmt.Errorf("%w: %v", ErrInvalidRange, r)
-		}
-		return size - min(r.end, size), size, nil
+	start, end, err = r.cas().Resolve(size)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %v of %d bytes", ErrInvalidRange, r, size)
 	}
-	return 0, 0, fmt.Errorf("%w: kind %d", ErrInvalidRange, r.kind)
+	return start, end, nil
 }
 
-// Parts returns the range's fields for stores that map it onto another
-// range type: kind "all", "range" (start, end exclusive), "offset" (start)
-// or "suffix" (n in end).
-func (r ByteRange) Parts() (kind string, start, end int64) {
-	return [...]string{"all", "range", "offset", "suffix"}[r.kind], r.start, r.end
+// CASRange is r as a cas.Range, for stores that read values from a
+// cas.Store: the same bytes of any value. A range that no value can
+// satisfy (a negative number, an end before the start) is an error
+// wrapping ErrInvalidRange, so that a store refuses it before fetching
+// anything.
+func (r ByteRange) CASRange() (cas.Range, error) {
+	cr := r.cas()
+	if _, _, err := cr.Resolve(math.MaxInt64); err != nil {
+		return cas.Range{}, fmt.Errorf("%w: %v", ErrInvalidRange, r)
+	}
+	return cr, nil
+}
+
+// cas converts without checking: an end before the start becomes a
+// negative length, which cas.Range.Resolve refuses.
+func (r ByteRange) cas() cas.Range {
+	switch r.kind {
+	case rangeSpan:
+		return cas.Span(r.start, r.end-r.start)
+	case rangeOffset:
+		return cas.From(r.start)
+	case rangeSuffix:
+		return cas.Last(r.end)
+	}
+	return cas.From(0)
 }
 
 func (r ByteRange) String() string {
@@ -276,6 +286,12 @@ func CheckKey(key string) error {
 	}
 	return nil
 }
+
+// IsMetadataKey reports whether key names a metadata document: its last
+// segment is zarr.json (Zarr v3) or .zarray, .zgroup, .zattrs or
+// .zmetadata (Zarr v2, consolidated metadata). It is the one rule every
+// store and telemetry use; "a/xzarr.json" is not metadata.
+func IsMetadataKey(key string) bool { return zarrkey.IsMetadata(key) }
 
 // checkPrefix validates a listing prefix: empty or a key-like string that
 // may end in "/".

@@ -63,9 +63,6 @@ func ValidateHierarchy(ctx context.Context, st ListableStore) (*Hierarchy, error
 	return ValidateKeys(ctx, st, keys)
 }
 
-// v2Metadata are the names Zarr v2 gives its metadata documents.
-var v2Metadata = []string{".zgroup", ".zarray", ".zattrs", ".zmetadata"}
-
 // ValidateKeys checks that keys (all the keys of st) form a Zarr v3
 // hierarchy, reading only the zarr.json documents: there is a zarr.json at
 // the root; every zarr.json is valid group or array metadata (data types
@@ -80,7 +77,7 @@ func ValidateKeys(ctx context.Context, st Store, keys []string) (*Hierarchy, err
 		if err := CheckKey(k); err != nil {
 			return nil, &HierarchyError{Key: k, Err: err}
 		}
-		if slices.Contains(v2Metadata, path.Base(k)) {
+		if IsMetadataKey(k) && path.Base(k) != "zarr.json" { // Zarr v2's documents
 			return nil, &HierarchyError{Key: k, Err: fmt.Errorf("Zarr v2 metadata: %w", ErrZarrV2)}
 		}
 	}

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/gohamt/gohamt/internal/sentinel"
 )
 
 // ErrCorrupt is wrapped by every error Decode, DecodedSize and ReadHeader
-// return for a malformed frame. Test with errors.Is.
-var ErrCorrupt = errors.New("blosc: corrupt frame")
+// return for a malformed frame. Test with errors.Is. It wraps
+// cas.ErrCorrupt, the one sentinel for corrupt content (without importing
+// cas: both come from an internal package of no dependencies).
+var ErrCorrupt = sentinel.Kind("blosc: corrupt frame", sentinel.ErrCorrupt)
 
 // ErrInvalidOptions is wrapped by the errors Encode returns for Options it
 // cannot honour (unknown compressor, level or shuffle out of range, input

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/gohamt/gohamt/cas"
 )
 
 func wantCorrupt(t *testing.T, what string, frame []byte, contains string) {
@@ -34,6 +36,19 @@ func TestDecodeTruncated(t *testing.T) {
 	}
 	for n := range len(small) {
 		wantCorrupt(t, "memcpyed", small[:n], "")
+	}
+}
+
+// TestCorruptIsCASCorrupt: a bad frame is corrupt content in cas's sense
+// too, so one errors.Is test covers a bad block and a bad chunk, while the
+// message keeps blosc's own words.
+func TestCorruptIsCASCorrupt(t *testing.T) {
+	_, err := Decode(nil, []byte{2, 1, 0})
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, cas.ErrCorrupt) {
+		t.Fatalf("Decode of 3 bytes: %v; want blosc.ErrCorrupt and cas.ErrCorrupt", err)
+	}
+	if !strings.HasPrefix(err.Error(), "blosc: corrupt frame: ") {
+		t.Fatalf("message %q lost blosc's wording", err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/gohamt/gohamt/internal/sentinel"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -18,8 +20,9 @@ var (
 	// length, a shard shape not divisible by the inner chunk shape, …).
 	ErrInvalidConfig = errors.New("invalid codec configuration")
 	// ErrCorrupt: encoded bytes that do not decode (a checksum mismatch, a
-	// truncated or malformed compressed stream, a bad shard index).
-	ErrCorrupt = errors.New("corrupt chunk")
+	// truncated or malformed compressed stream, a bad shard index). It
+	// wraps cas.ErrCorrupt, the one sentinel for corrupt content.
+	ErrCorrupt = sentinel.Kind("corrupt chunk", sentinel.ErrCorrupt)
 	// ErrChunkSize: a chunk whose decoded size is not what its shape and
 	// data type require.
 	ErrChunkSize = errors.New("chunk size mismatch")

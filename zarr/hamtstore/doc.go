@@ -6,11 +6,12 @@
 //
 // A missing key is zarr.ErrAbsent; deleting a missing key is fine.
 //
-// Metadata cache: whole reads of metadata documents (keys whose last
-// segment is zarr.json, or the v2 .zarray/.zgroup/.zattrs/.zmetadata) are
-// kept in memory after the first read and dropped on every Set or Delete of
-// that key. A generation counter makes a read that raced with a write not
-// store a stale document.
+// Metadata cache: whole reads of metadata documents (zarr.IsMetadataKey:
+// keys whose last segment is zarr.json, or the v2
+// .zarray/.zgroup/.zattrs/.zmetadata) are kept in a zarr.MetadataCache
+// after the first read and dropped on every Set or Delete of that key; its
+// generation counter makes a read that raced with a write not store a
+// stale document.
 //
 // Read-only: a Store made by NewReadOnly or Open(…, readOnly=true) sits on a
 // hamt.View; Set, SetIfAbsent and Delete return an error wrapping

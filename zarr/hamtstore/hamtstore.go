@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"path"
 	"strings"
 	"sync"
 
@@ -32,9 +31,7 @@ type Store struct {
 
 	ifAbsent sync.Mutex // serializes SetIfAbsent
 
-	mu    sync.Mutex
-	gen   uint64            // bumped by every set and delete
-	cache map[string][]byte // metadata documents by key
+	meta *zarr.MetadataCache
 }
 
 var (
@@ -46,12 +43,12 @@ var (
 
 // New returns a writable store over tree.
 func New(tree *hamt.Tree) *Store {
-	return &Store{r: tree, tree: tree, cache: map[string][]byte{}}
+	return &Store{r: tree, tree: tree, meta: &zarr.MetadataCache{}}
 }
 
 // NewReadOnly returns a read-only store over view.
 func NewReadOnly(view *hamt.View) *Store {
-	return &Store{r: view, readOnly: true, cache: map[string][]byte{}}
+	return &Store{r: view, readOnly: true, meta: &zarr.MetadataCache{}}
 }
 
 // Create returns a writable store over a new empty HAMT in cs.
@@ -115,21 +112,8 @@ func (s *Store) ReadOnlyClone(ctx context.Context) (*Store, error) {
 		}
 	}
 	c := NewReadOnly(v)
-	s.mu.Lock()
-	for k, b := range s.cache {
-		c.cache[k] = b
-	}
-	s.mu.Unlock()
+	c.meta = s.meta.Clone()
 	return c, nil
-}
-
-// isMeta reports whether key is a metadata document the store caches.
-func isMeta(key string) bool {
-	switch path.Base(key) {
-	case "zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata":
-		return true
-	}
-	return false
 }
 
 func wrap(op, key string, err error) error {
@@ -148,15 +132,11 @@ func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	ctx, tg := telemetry.StartZarrGet(ctx, telemetry.StoreHAMT, key, !r.IsAll())
 	b, err := s.get(ctx, key, r)
 	if tg != nil {
-		kind := telemetry.KindChunk
-		if isMeta(key) {
-			kind = telemetry.KindMetadata
-		}
 		terr := err
 		if errors.Is(err, zarr.ErrAbsent) {
 			terr = nil // a missing key is an answer (hit false)
 		}
-		tg.End(kind, err == nil, len(b), -1, terr)
+		tg.End(telemetry.ZarrKind(key), err == nil, len(b), -1, terr)
 	}
 	return b, err
 }
@@ -165,46 +145,25 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	if err := zarr.CheckKey(key); err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}
-	meta := isMeta(key)
-	var gen uint64
-	if meta {
-		s.mu.Lock()
-		b, ok := s.cache[key]
-		gen = s.gen
-		s.mu.Unlock()
-		if ok {
-			v, err := zarr.SliceRange(key, b, r)
+	if zarr.IsMetadataKey(key) {
+		return s.meta.Load(key, r, func() ([]byte, error) {
+			b, err := s.r.Get(ctx, key)
 			if err != nil {
-				return nil, err
+				return nil, wrap("get", key, err)
 			}
-			return append([]byte(nil), v...), nil
-		}
+			return b, nil
+		})
 	}
-	if meta || r.IsAll() {
+	if r.IsAll() {
 		b, err := s.r.Get(ctx, key)
 		if err != nil {
 			return nil, wrap("get", key, err)
 		}
-		if meta {
-			s.mu.Lock()
-			if s.gen == gen {
-				s.cache[key] = append([]byte(nil), b...)
-			}
-			s.mu.Unlock()
-		}
-		return zarr.SliceRange(key, b, r)
+		return b, nil
 	}
-	var cr cas.Range
-	switch kind, start, end := r.Parts(); kind {
-	case "range":
-		if start < 0 || end < start {
-			return nil, &zarr.KeyError{Op: "get", Key: key, Err: fmt.Errorf("%w: %v", zarr.ErrInvalidRange, r)}
-		}
-		cr = cas.Span(start, end-start)
-	case "offset":
-		cr = cas.From(start)
-	case "suffix":
-		cr = cas.Last(end)
+	cr, err := r.CASRange()
+	if err != nil {
+		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}
 	}
 	b, err := s.r.GetRange(ctx, key, cr)
 	if err != nil {
@@ -235,12 +194,7 @@ func (s *Store) writable(op, key string) error {
 	return nil
 }
 
-func (s *Store) invalidate(key string) {
-	s.mu.Lock()
-	s.gen++
-	delete(s.cache, key)
-	s.mu.Unlock()
-}
+func (s *Store) invalidate(key string) { s.meta.Invalidate(key) }
 
 // Set stores value as the raw value block of key.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
