@@ -1,6 +1,6 @@
 // Package crypt encrypts Zarr v3 data over the HAMT in the two ways
 // dClimate does: a store in which every value is sealed (py-hamt's
-// SimpleEncryptedZarrHAMTStore, ../shared/spec/formats.md §4), and
+// SimpleEncryptedZarrHAMTStore, docs/formats.md §4), and
 // dClimate's per-chunk codec, "xchacha20poly1305", that seals only chunks
 // and leaves metadata readable. Both produce the same bytes for the same key,
 // header and nonce as pycryptodome's ChaCha20_Poly1305 with a 24-byte nonce.
