@@ -1,7 +1,8 @@
 // Package crypt encrypts Zarr v3 data in the two ways dClimate does: a
 // store in which every value is sealed (py-hamt's
-// SimpleEncryptedZarrHAMTStore, ../shared/spec/formats.md §4, over a HAMT
-// or any other Zarr store), and dClimate's per-chunk codec, "xchacha20poly1305", that seals only chunks
+// SimpleEncryptedZarrHAMTStore, docs/formats.md §4, over a HAMT or any
+// other Zarr store), and dClimate's per-chunk codec, "xchacha20poly1305",
+// that seals only chunks
 // and leaves metadata readable. Both produce the same bytes for the same key,
 // header and nonce as pycryptodome's ChaCha20_Poly1305 with a 24-byte nonce.
 //

@@ -11,12 +11,12 @@ import (
 
 // The node codec.
 //
-// Nodes are DAG-CBOR; ipld.go builds and reads them through go-ipld-prime's
-// data model, and that path is the reference. This file is a hand-written
-// encoder and strict decoder for the one shape a node has. Why: flushing a
-// tree and cold reads are dominated by node coding, and going through
-// basicnode costs allocations per entry, map-key sorting and token
-// plumbing for a 256-entry array that is mostly `{}`. BenchmarkNodeCodec
+// Nodes are DAG-CBOR; the tests (ipld_test.go) build and read them
+// through go-ipld-prime's data model, and that path is the reference.
+// This file is a hand-written encoder and strict decoder for the one shape
+// a node has. Why: flushing a tree and cold reads are dominated by node
+// coding, and going through basicnode costs allocations per entry, map-key
+// sorting and token plumbing for a 256-entry array that is mostly `{}`. BenchmarkNodeCodec
 // (2-core amd64) measured, fast vs go-ipld-prime:
 //
 //	leaf node (15 one-key buckets)  encode   0.27 µs vs  50 µs, 0 vs 1399 allocs

@@ -94,8 +94,8 @@
 //
 // # Codec
 //
-// Nodes are DAG-CBOR in the IPLD data model; go-ipld-prime builds and
-// reads them in the reference path (ipld.go). Because node coding
+// Nodes are DAG-CBOR in the IPLD data model; the tests build and read them
+// through go-ipld-prime as the reference (ipld_test.go). Because node coding
 // dominates flushing and cold reads, the package encodes and decodes with
 // a hand-written codec for the one node shape, verified byte-identical to
 // go-ipld-prime's output on the golden vectors, random nodes and fuzzing

@@ -32,8 +32,8 @@ func (v *jval) get(k string) *jval {
 	if v.kind != 'o' {
 		return nil
 	}
-	for i := len(v.keys) - 1; i >= 0; i-- { // last one wins, as in json.loads
-		if v.keys[i] == k {
+	for i, key := range v.keys { // keys are unique (parseJSON merges repeats)
+		if key == k {
 			return v.vals[i]
 		}
 	}
@@ -96,6 +96,10 @@ func parseJSON(d *json.Decoder, depth int) (*jval, error) {
 		switch x {
 		case '{':
 			v := &jval{kind: 'o'}
+			// A repeated key keeps its first position and takes the last
+			// value, as a Python dict built by json.loads does; json.dumps
+			// then writes it once.
+			var seen map[string]int
 			for d.More() {
 				kt, err := d.Token()
 				if err != nil {
@@ -106,6 +110,14 @@ func parseJSON(d *json.Decoder, depth int) (*jval, error) {
 				if err != nil {
 					return nil, err
 				}
+				if i, dup := seen[k]; dup {
+					v.vals[i] = e
+					continue
+				}
+				if seen == nil {
+					seen = map[string]int{}
+				}
+				seen[k] = len(v.keys)
 				v.keys = append(v.keys, k)
 				v.vals = append(v.vals, e)
 			}
@@ -245,10 +257,15 @@ func writePy(b *bytes.Buffer, v *jval, indent, level int) {
 func pyNumber(n json.Number) string {
 	s := string(n)
 	if !strings.ContainsAny(s, ".eE") {
+		if s == "-0" {
+			return "0" // int("-0") is 0
+		}
 		return s // a JSON integer: Python keeps every digit
 	}
+	// An out-of-range literal parses to ±Inf with ErrRange, which is what
+	// Python's float() makes of it too.
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil && !math.IsInf(f, 0) {
 		return s
 	}
 	switch {
@@ -258,14 +275,13 @@ func pyNumber(n json.Number) string {
 		return "-Infinity"
 	}
 	// Python repr: shortest round-trip digits; exponent form when the
-	// exponent is < -4 or >= 16.
-	exp := 0
-	if f != 0 {
-		exp = int(math.Floor(math.Log10(math.Abs(f))))
-	}
+	// decimal exponent of those digits is < -4 or >= 16. The exponent is
+	// read off the digits, not computed with log10, which rounds up just
+	// below a power of ten (9.999999999999999e-05 has exponent -5).
+	m := strconv.FormatFloat(f, 'e', -1, 64) // like 1e+16 / 1.5e-05
+	mant, e, _ := strings.Cut(m, "e")
+	exp, _ := strconv.Atoi(e)
 	if f != 0 && (exp < -4 || exp >= 16) {
-		m := strconv.FormatFloat(f, 'e', -1, 64) // like 1e+16 / 1.5e-05
-		mant, e, _ := strings.Cut(m, "e")
 		sign := e[0]
 		digits := strings.TrimLeft(e[1:], "0")
 		if len(digits) < 2 {
@@ -300,11 +316,7 @@ func writePyString(b *bytes.Buffer, s string) {
 			b.WriteString(`\f`)
 		default:
 			switch {
-			case r < 0x20 || (r >= 0x7f && r < 0x10000):
-				if r == 0x7f {
-					b.WriteByte(0x7f)
-					continue
-				}
+			case r < 0x20 || (r >= 0x7f && r < 0x10000): // ensure_ascii: DEL too
 				fmt.Fprintf(b, `\u%04x`, r)
 			case r >= 0x10000:
 				r1, r2 := utf16.EncodeRune(r)

@@ -15,57 +15,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
-// kuboBinary finds the Kubo binary as internal/kubotest does.
-func kuboBinary() (string, error) {
-	if p := os.Getenv("GOHAMT_KUBO_BIN"); p != "" {
-		return p, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", err
-	}
-	p := filepath.Join(home, ".cache", "gohamt", "kubo-v0.43.1", "ipfs")
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Kubo binary at %s and GOHAMT_KUBO_BIN unset: %w", p, err)
-	}
-	return p, nil
-}
-
-// hardening is internal/kubotest's loopback-only configuration, copied
-// because a nested module cannot import an internal package.
-var hardening = []struct {
-	key string
-	val any
-}{
-	{"Addresses.API", "/ip4/127.0.0.1/tcp/0"},
-	{"Addresses.Gateway", "/ip4/127.0.0.1/tcp/0"},
-	{"Addresses.Swarm", []string{"/ip4/127.0.0.1/tcp/0"}},
-	{"Bootstrap", []string{}},
-	{"Discovery.MDNS.Enabled", false},
-	{"Swarm.DisableNatPortMap", true},
-	{"AutoTLS.Enabled", false},
-	{"AutoConf.Enabled", false},
-	{"Routing.Type", "none"},
-	{"Provide.Enabled", false},
-	{"HTTPRetrieval.Enabled", false},
-	{"Swarm.RelayClient.Enabled", false},
-	{"Swarm.RelayService.Enabled", false},
-	{"AutoNAT.ServiceMode", "disabled"},
-	{"Swarm.Transports.Network.TCP", true},
-	{"Swarm.Transports.Network.QUIC", false},
-	{"Swarm.Transports.Network.WebTransport", false},
-	{"Swarm.Transports.Network.WebRTCDirect", false},
-	{"Swarm.Transports.Network.Websocket", false},
-	{"Gateway.NoDNSLink", true},
-	{"Plugins.Plugins", map[string]any{"telemetry": map[string]any{"Config": map[string]any{"Mode": "off"}}}},
-	{"Swarm.AddrFilters", []string{
-		"/ip4/0.0.0.0/ipcidr/2", "/ip4/64.0.0.0/ipcidr/3", "/ip4/96.0.0.0/ipcidr/4",
-		"/ip4/112.0.0.0/ipcidr/5", "/ip4/120.0.0.0/ipcidr/6", "/ip4/124.0.0.0/ipcidr/7",
-		"/ip4/126.0.0.0/ipcidr/8", "/ip4/128.0.0.0/ipcidr/1",
-	}},
-}
+// kuboBinary finds the Kubo binary as the tests do.
+func kuboBinary() (string, error) { return kubotest.BinaryPath() }
 
 // kubo is one Kubo daemon started by this program.
 type kubo struct {
@@ -78,51 +33,13 @@ type kubo struct {
 	offline       bool
 }
 
-func (k *kubo) env() []string {
-	return append(os.Environ(), "IPFS_PATH="+k.repo, "IPFS_TELEMETRY=off", "DO_NOT_TRACK=1")
-}
+func (k *kubo) env() []string { return kubotest.Env(k.repo) }
 
-// initKubo makes a fresh hardened repository at repo.
+// initKubo makes a fresh repository at repo, configured exactly as the
+// tests' daemons are (loopback only; see internal/kubotest).
 func initKubo(bin, repo string) error {
-	cmd := exec.Command(bin, "init", "--profile=test", "--empty-repo")
-	cmd.Env = append(os.Environ(), "IPFS_PATH="+repo, "IPFS_TELEMETRY=off", "DO_NOT_TRACK=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ipfs init: %w\n%s", err, out)
-	}
-	path := filepath.Join(repo, "config")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return err
-	}
-	for _, h := range hardening {
-		setKey(cfg, h.key, h.val)
-	}
-	out, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, out, 0o600)
-}
-
-func setKey(cfg map[string]any, key string, val any) {
-	parts := strings.Split(key, ".")
-	m := cfg
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	b, _ := json.Marshal(val)
-	var v any
-	_ = json.Unmarshal(b, &v)
-	m[parts[len(parts)-1]] = v
+	_, err := kubotest.InitRepo(bin, repo, nil)
+	return err
 }
 
 // startKubo starts a daemon on repo (initialising it when it does not

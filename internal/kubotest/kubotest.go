@@ -217,34 +217,59 @@ func Start(t testing.TB, opts Options) *Daemon {
 	return d
 }
 
-func (d *Daemon) env() []string {
-	return append(os.Environ(), "IPFS_PATH="+d.Repo, "IPFS_TELEMETRY=off", "DO_NOT_TRACK=1")
+func (d *Daemon) env() []string { return Env(d.Repo) }
+
+// Env is the environment an ipfs command on repo runs with: this
+// process's, plus IPFS_PATH and the variables that turn telemetry off.
+func Env(repo string) []string {
+	return append(os.Environ(), "IPFS_PATH="+repo, "IPFS_TELEMETRY=off", "DO_NOT_TRACK=1")
 }
 
-func (d *Daemon) init(extra map[string]any) error {
-	cmd := exec.Command(d.Bin, "init", "--profile=test", "--empty-repo")
-	cmd.Env = d.env()
+// InitRepo runs `ipfs init` with bin into the directory repo (which must
+// not hold a repository yet), applies the loopback hardening of the
+// package doc and then the extra dotted settings, writes the config back
+// and returns it. Programs that keep a repository across runs (the
+// benchmark report) use it so that their daemons are configured exactly
+// like the tests'.
+func InitRepo(bin, repo string, extra map[string]any) (map[string]any, error) {
+	cmd := exec.Command(bin, "init", "--profile=test", "--empty-repo")
+	cmd.Env = Env(repo)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("kubotest: ipfs init: %w\n%s", err, out)
+		return nil, fmt.Errorf("kubotest: ipfs init: %w\n%s", err, out)
 	}
-	path := filepath.Join(d.Repo, "config")
+	path := filepath.Join(repo, "config")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("kubotest: %w", err)
+		return nil, fmt.Errorf("kubotest: %w", err)
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return fmt.Errorf("kubotest: repo config: %w", err)
+		return nil, fmt.Errorf("kubotest: repo config: %w", err)
 	}
 	for _, h := range hardening {
 		if err := setKey(cfg, h.key, h.val); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for k, v := range extra {
 		if err := setKey(cfg, k, v); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("kubotest: repo config: %w", err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		return nil, fmt.Errorf("kubotest: %w", err)
+	}
+	return cfg, nil
+}
+
+func (d *Daemon) init(extra map[string]any) error {
+	cfg, err := InitRepo(d.Bin, d.Repo, extra)
+	if err != nil {
+		return err
 	}
 	if addrs, ok := cfg["Addresses"].(map[string]any); ok {
 		switch gw := addrs["Gateway"].(type) {
@@ -261,13 +286,6 @@ func (d *Daemon) init(extra map[string]any) error {
 	}
 	if d.PeerID == "" {
 		return errors.New("kubotest: repo config has no Identity.PeerID")
-	}
-	out, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return fmt.Errorf("kubotest: repo config: %w", err)
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		return fmt.Errorf("kubotest: %w", err)
 	}
 	return nil
 }

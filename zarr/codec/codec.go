@@ -50,6 +50,38 @@ type Spec struct {
 	factories map[string]Factory
 }
 
+// MaxChunkBytes bounds the decoded size of what a pipeline handles at
+// once: a chunk, a whole shard, an inner chunk, a shard index. Reads
+// allocate that much (a chunk of fill value, a decoded shard), so a larger
+// claim in zarr.json, or a shape whose size overflows an int, is refused
+// when the pipeline is built (ErrInvalidConfig) instead of crashing the
+// process at the first read.
+const MaxChunkBytes = 1 << 32
+
+// checkSize reports whether the decoded size of s is at most MaxChunkBytes
+// (computed without overflow).
+func (s Spec) checkSize() error {
+	if s.ItemSize <= 0 {
+		return fmt.Errorf("%w: element size %d", ErrInvalidConfig, s.ItemSize)
+	}
+	for _, d := range s.Shape {
+		if d < 0 {
+			return fmt.Errorf("%w: negative dimension in chunk shape %v", ErrInvalidConfig, s.Shape)
+		}
+		if d == 0 {
+			return nil
+		}
+	}
+	n := s.ItemSize
+	for _, d := range s.Shape {
+		if n > MaxChunkBytes/d {
+			return fmt.Errorf("%w: a chunk of shape %v with %d-byte elements is over the %d GiB limit", ErrInvalidConfig, s.Shape, s.ItemSize, MaxChunkBytes>>30)
+		}
+		n *= d
+	}
+	return nil
+}
+
 // Len is the number of elements.
 func (s Spec) Len() int {
 	n := 1
@@ -182,6 +214,9 @@ type Pipeline struct {
 // NewPipeline parses cfgs for chunks of spec s, with the codecs of the
 // registry (and any factories the spec inherited from NewPipelineWith).
 func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
+	if err := s.checkSize(); err != nil {
+		return nil, err
+	}
 	p := &Pipeline{spec: s}
 	cur := s
 	for i, c := range cfgs {

@@ -1,5 +1,5 @@
 // Package hamtstore is a Zarr v3 store over a gohamt HAMT
-// (../shared/spec/formats.md §3): Zarr keys are HAMT keys verbatim
+// (docs/formats.md §3): Zarr keys are HAMT keys verbatim
 // ("zarr.json", "temp/c/0/0/0"), and each value is stored as the exact bytes
 // Zarr would write to a file (HAMT "bytes" mode: a raw block, or a UnixFS
 // file over 1 MiB, so a byte-range get reads only the leaves it overlaps).

@@ -13,8 +13,8 @@ import (
 )
 
 // The go-ipld-prime view of a node: the reference the fast codec in
-// codec.go is checked against, and the way to hand a node to other IPLD
-// tooling.
+// codec.go is checked against (vector, fuzz and benchmark tests). It lives
+// in a test file because the library itself never needs it.
 
 // nodeToIPLD builds the node in the IPLD data model: a list of 256 entries,
 // each an empty map, a map from key to link, or a list of one link.
