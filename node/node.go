@@ -464,7 +464,7 @@ func (n *Node) Close() error {
 			errs = append(errs, n.dht.Close())
 		}
 		if n.host != nil {
-			errs = append(errs, n.host.Close())
+			errs = append(errs, closeWithin(n.host.Close, hostCloseGrace))
 		}
 		if n.dstore != nil {
 			errs = append(errs, n.dstore.Close())
@@ -474,6 +474,27 @@ func (n *Node) Close() error {
 		}
 	})
 	return n.closeErr
+}
+
+// hostCloseGrace bounds how long Close waits for the libp2p host. A host
+// has been seen stuck in Close (a goroutine dump showed it waiting on its
+// swarm while a connection was still up); the datastore must be closed
+// all the same, so that a command ends and its writes are flushed.
+const hostCloseGrace = 15 * time.Second
+
+// closeWithin runs close and waits for it at most grace; past that it
+// leaves it running and says so.
+func closeWithin(close func() error, grace time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- close() }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("libp2p host did not close within %s", grace)
+	}
 }
 
 // retryingService is the node's block service: local blocks first, then

@@ -168,7 +168,7 @@ func TestCLIErrorsNameCIDOnce(t *testing.T) {
 		{repo, []string{"ls", missing}, missing, "not found"},
 		{repo, []string{"info", missing}, missing, "not found"},
 		{repo, []string{"export", missing, t.TempDir()}, missing, "not found"},
-		{repo, []string{"pin", missing}, missing, "not found"},
+		{repo, []string{"pin", missing}, missing, "no connected peer has block"},
 		{repo, []string{"unpin", missing}, missing, "not pinned"},
 		{repo, []string{"get", "bafybad", "x"}, "bafybad", "bad CID"},
 		{bad, []string{"get", badRoot, "f32_gzip/zarr.json"}, valueCID.String(), "corrupt"},

@@ -98,7 +98,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	if err := b.node.Pin(ctx, root); err != nil {
-		return fmt.Errorf("fetch %s: pin: %w", root, err)
+		return fmt.Errorf("fetched, but could not pin: %w", err) // err names the root
 	}
 	d := time.Since(t0)
 	if bf.json {
