@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func TestDiscoverGateways(t *testing.T) {
 	ctx := t.Context()
 	port := freePort(t)
 	d := kubotest.Start(t, kubotest.Options{Offline: true, Config: map[string]any{
-		"Addresses.Gateway": []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "/unix/tmp/nowhere.sock"},
+		"Addresses.Gateway": []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "/unix" + filepath.Join(t.TempDir(), "gw.sock")}, // its own path: two runs at once must not share a socket
 	}})
 	gws, err := kuboadapter.DiscoverGateways(ctx, kuboadapter.WithRPC(d.RPC))
 	if err != nil {
