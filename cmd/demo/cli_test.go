@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -158,35 +157,13 @@ func TestCLIServeAndFetch(t *testing.T) {
 	seedRepo, leechRepo := t.TempDir(), t.TempDir()
 	root := strings.TrimSpace(mustDemo(t, seedRepo, "import", fixture))
 
-	serve := exec.Command(demoBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
-	serve.Env = append(os.Environ(), "GOHAMT_REPO="+seedRepo)
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serveErr bytes.Buffer
-	serve.Stderr = &serveErr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())
-	}
-	var hello struct {
-		PeerID string   `json:"peer_id"`
-		Addrs  []string `json:"addrs"`
-	}
-	if err := json.Unmarshal([]byte(line), &hello); err != nil || len(hello.Addrs) == 0 {
-		t.Fatalf("serve said %q: %v", line, err)
-	}
+	serve, addr := serveRepo(t, seedRepo)
 	// The repo is locked while serve runs: a second process gets a clear error.
 	if code, _, errOut := demo(t, seedRepo, "pins"); code != 1 || !strings.Contains(errOut, "in use") {
 		t.Errorf("second process on a served repo: exit %d, %q", code, errOut)
 	}
 
-	out := mustDemo(t, leechRepo, "fetch", "--peer", hello.Addrs[0], root)
+	out := mustDemo(t, leechRepo, "fetch", "--peer", addr, root)
 	if !strings.Contains(out, "fetched "+root) || !strings.Contains(out, "pinned") {
 		t.Fatalf("fetch said %q", out)
 	}
@@ -204,9 +181,9 @@ func TestCLIServeAndFetch(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("serve after SIGTERM: %v\n%s", err, serveErr.String())
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, serve.Stderr)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // generous: Close may wait 15 s for libp2p
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 	// Clean shutdown released the repo.

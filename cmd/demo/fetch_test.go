@@ -13,7 +13,7 @@ import (
 
 // serveRepo starts `demo serve` on repo (loopback TCP) and returns its
 // first address; the process is killed when the test ends.
-func serveRepo(t *testing.T, repo string) string {
+func serveRepo(t *testing.T, repo string) (*exec.Cmd, string) {
 	t.Helper()
 	serve := exec.Command(demoBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
 	serve.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
@@ -37,7 +37,7 @@ func serveRepo(t *testing.T, repo string) string {
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || len(hello.Addrs) == 0 {
 		t.Fatalf("serve said %q: %v", line, err)
 	}
-	return hello.Addrs[0]
+	return serve, hello.Addrs[0]
 }
 
 // fetch of a CID the only peer does not have, with no --timeout: once no
@@ -47,7 +47,7 @@ func serveRepo(t *testing.T, repo string) string {
 func TestCLIFetchStalls(t *testing.T) {
 	seedRepo, leechRepo := t.TempDir(), t.TempDir()
 	mustDemo(t, seedRepo, "import", fixture)
-	addr := serveRepo(t, seedRepo)
+	_, addr := serveRepo(t, seedRepo)
 
 	file := filepath.Join(t.TempDir(), "absent")
 	if err := os.WriteFile(file, []byte("bytes the seed never imported"), 0o600); err != nil {
