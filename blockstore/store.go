@@ -28,10 +28,8 @@ import (
 // one AddBlocks call (32 MiB of leaves).
 const putBatch = 32
 
-// MaxGetSize is the most bytes one Get or GetRange returns. A UnixFS root
-// states its size before any leaf is read; the cap keeps a hostile root from
-// making the reader allocate terabytes.
-const MaxGetSize = 16 << 30
+// MaxGetSize is [cas.MaxGetSize], the cap every backend applies to one read.
+const MaxGetSize = cas.MaxGetSize
 
 // Store is a [cas.Store], [cas.RangeGetter] and [cas.Pinner] over a boxo
 // block service. It is safe for concurrent use.

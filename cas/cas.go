@@ -33,6 +33,12 @@ func (c Codec) String() string {
 	return fmt.Sprintf("codec(0x%x)", uint64(c))
 }
 
+// MaxGetSize is the most bytes one Get or GetRange of any backend returns
+// (16 GiB). A UnixFS root states its size before any leaf is read; the cap
+// keeps a hostile root from making the reader allocate more. Read larger
+// values by ranges.
+const MaxGetSize = 16 << 30
+
 // Sentinel errors. Backends return them wrapped (usually in an [*Error]);
 // test with errors.Is.
 var (

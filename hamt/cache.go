@@ -228,7 +228,7 @@ func loadNode(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
 	}
 	n.id = id
 	if observed {
-		telemetry.RecordNodeLoad(ctx, false, len(data), time.Since(start))
+		telemetry.RecordHAMTNodeLoad(ctx, false, len(data), time.Since(start))
 	}
 	return n, nil
 }

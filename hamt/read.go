@@ -68,7 +68,7 @@ type lookupStats struct{ depth, loads, hits int }
 func (r *reader) lookupObserved(ctx context.Context, root *node, key string) (cid.Cid, error) {
 	ctx, tl := telemetry.StartHAMTLookup(ctx, key)
 	st := lookupStats{loads: 1, hits: 1}
-	telemetry.RecordNodeLoad(ctx, true, 0, 0) // the root, held
+	telemetry.RecordHAMTNodeLoad(ctx, true, 0, 0) // the root, held
 	id, err := r.find(ctx, root, key, &st)
 	terr := err
 	if errors.Is(err, ErrNotFound) {
@@ -129,7 +129,7 @@ func (r *reader) childObserved(ctx context.Context, e *entry, st *lookupStats) (
 	n, err := r.child(ctx, e)
 	if hit && err == nil {
 		st.hits++
-		telemetry.RecordNodeLoad(ctx, true, 0, time.Since(start))
+		telemetry.RecordHAMTNodeLoad(ctx, true, 0, time.Since(start))
 	}
 	return n, err
 }

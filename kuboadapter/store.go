@@ -224,9 +224,10 @@ func readAdd(resp *http.Response) (string, error) {
 // 2 MiB (4 MiB with allow-big-block); anything larger is not a block.
 const maxBlock = 4 << 20
 
-// maxRead bounds one Get or GetRange (1 TiB): a UnixFS root may claim any
-// file size, and a claim this large is refused before allocating.
-const maxRead = 1 << 40
+// maxRead bounds one Get or GetRange: a UnixFS root may claim any file
+// size, and a claim above the cap every backend shares is refused before
+// allocating.
+const maxRead = cas.MaxGetSize
 
 // Get implements [cas.Store].
 func (s *Store) Get(ctx context.Context, id cid.Cid) ([]byte, error) {

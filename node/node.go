@@ -231,7 +231,7 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.bserv = &retryingService{BlockService: blockservice.New(n.bstore, exch), n: n}
 	n.Store = blockstore.New(n.bserv, n.dstore, blockstore.WithVerifyReads(!cfg.NoVerifyReads))
 	if n.bitswap != nil {
-		n.untrack = telemetry.RegisterNode(n.telemetryStats)
+		n.untrack = telemetry.RegisterIPFSNode(n.telemetryStats)
 	}
 
 	for _, p := range cfg.Peers {
@@ -595,12 +595,12 @@ func (n *Node) BitswapStat() (*bitswap.Stat, error) {
 
 // telemetryStats reports the node's network counters to telemetry (the
 // gohamt.node.* observable instruments and the summary).
-func (n *Node) telemetryStats() (telemetry.NodeStats, bool) {
+func (n *Node) telemetryStats() (telemetry.IPFSNodeStats, bool) {
 	st, err := n.bitswap.Stat()
 	if err != nil {
-		return telemetry.NodeStats{}, false
+		return telemetry.IPFSNodeStats{}, false
 	}
-	return telemetry.NodeStats{
+	return telemetry.IPFSNodeStats{
 		ID:                n.host.ID().String(),
 		Peers:             len(n.host.Network().Peers()),
 		BlocksReceived:    st.BlocksReceived,

@@ -56,7 +56,7 @@
 //	gohamt.node.peers (gohamt; observable gauge)                 {gohamt.node.id}
 //
 // The constants in names.go spell every name. A node registers its
-// counters with [RegisterNode]; they are read at collection time.
+// counters with [RegisterIPFSNode]; they are read at collection time.
 //
 // # The summary
 //

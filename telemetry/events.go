@@ -250,10 +250,10 @@ func (l *HAMTLookup) End(depth, nodeLoads, cacheHits int, found bool, err error)
 	}
 }
 
-// RecordNodeLoad records one HAMT node load: from the node cache or not,
+// RecordHAMTNodeLoad records one HAMT node load: from the node cache or not,
 // the block's size (0 for a hit), how long it took. The current span (the
 // lookup's, if any) gets the load's attributes.
-func RecordNodeLoad(ctx context.Context, cacheHit bool, bytes int, d time.Duration) {
+func RecordHAMTNodeLoad(ctx context.Context, cacheHit bool, bytes int, d time.Duration) {
 	st := current()
 	if st == 0 {
 		return
@@ -418,8 +418,8 @@ func RecordBlockRead(ctx context.Context, fromPeer bool) {
 	}
 }
 
-// NodeStats are an embedded node's network counters.
-type NodeStats struct {
+// IPFSNodeStats are an embedded node's network counters.
+type IPFSNodeStats struct {
 	ID                string // peer ID
 	Peers             int    // connected peers
 	BlocksReceived    uint64 // over bitswap
@@ -432,17 +432,17 @@ type NodeStats struct {
 var nodes struct {
 	sync.Mutex
 	next int
-	m    map[int]func() (NodeStats, bool)
+	m    map[int]func() (IPFSNodeStats, bool)
 }
 
-// RegisterNode makes a node's counters visible to the meter (observable
+// RegisterIPFSNode makes a node's counters visible to the meter (observable
 // instruments) and to [Snapshot]; stats reports false once the node can no
 // longer say. Call the returned function when the node closes.
-func RegisterNode(stats func() (NodeStats, bool)) (unregister func()) {
+func RegisterIPFSNode(stats func() (IPFSNodeStats, bool)) (unregister func()) {
 	nodes.Lock()
 	defer nodes.Unlock()
 	if nodes.m == nil {
-		nodes.m = map[int]func() (NodeStats, bool){}
+		nodes.m = map[int]func() (IPFSNodeStats, bool){}
 	}
 	id := nodes.next
 	nodes.next++
@@ -455,17 +455,17 @@ func RegisterNode(stats func() (NodeStats, bool)) (unregister func()) {
 }
 
 // nodeStats reads every registered node, in registration order.
-func nodeStats() []NodeStats {
+func nodeStats() []IPFSNodeStats {
 	nodes.Lock()
 	ids := make([]int, 0, len(nodes.m))
-	fs := make(map[int]func() (NodeStats, bool), len(nodes.m))
+	fs := make(map[int]func() (IPFSNodeStats, bool), len(nodes.m))
 	for id, f := range nodes.m {
 		ids = append(ids, id)
 		fs[id] = f
 	}
 	nodes.Unlock()
 	slices.Sort(ids)
-	var out []NodeStats
+	var out []IPFSNodeStats
 	for _, id := range ids {
 		if s, ok := fs[id](); ok {
 			out = append(out, s)

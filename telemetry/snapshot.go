@@ -34,7 +34,7 @@ type Summary struct {
 	MaxInflightCASLoads  int64
 	SampleLimit          int
 
-	Nodes []NodeStats // embedded nodes now open
+	Nodes []IPFSNodeStats // embedded nodes now open
 }
 
 // Snapshot returns the summary as it is now (Enabled false, and nothing

@@ -77,7 +77,7 @@ func TestNoSDKRecordsNothing(t *testing.T) {
 		t.Fatal("StartZarrGet did work with telemetry off")
 	}
 	g.End(KindMetadata, true, 1, -1, nil)
-	RecordNodeLoad(ctx, true, 0, time.Millisecond)
+	RecordHAMTNodeLoad(ctx, true, 0, time.Millisecond)
 	RecordShardLoad(ctx, 1, true, time.Millisecond, 3)
 	RecordBlockRead(ctx, true)
 	if s := Snapshot(); s.Enabled || len(s.Counters) != 0 {
@@ -88,7 +88,7 @@ func TestNoSDKRecordsNothing(t *testing.T) {
 		l.End(0, nil)
 		_, lk := StartHAMTLookup(ctx, "k")
 		lk.End(0, 1, 1, true, nil)
-		RecordNodeLoad(ctx, true, 0, 0)
+		RecordHAMTNodeLoad(ctx, true, 0, 0)
 	}); n != 0 {
 		t.Errorf("telemetry off allocates %v times per operation", n)
 	}
@@ -243,7 +243,7 @@ func TestSDKRecordsEverything(t *testing.T) {
 	id := testCID(t, "x")
 
 	ctx2, lk := StartHAMTLookup(ctx, "k1")
-	RecordNodeLoad(ctx2, false, 123, time.Millisecond)
+	RecordHAMTNodeLoad(ctx2, false, 123, time.Millisecond)
 	cctx, l := StartCASLoad(ctx2, BackendKubo, id, true)
 	AddRetry(cctx)
 	AddRetry(cctx)
@@ -258,8 +258,8 @@ func TestSDKRecordsEverything(t *testing.T) {
 	RecordBlockRead(ctx, true)
 	RecordBlockRead(ctx, false)
 	RecordBlockRead(ctx, false)
-	unreg := RegisterNode(func() (NodeStats, bool) {
-		return NodeStats{ID: "peerA", Peers: 2, BlocksReceived: 5, BlocksSent: 6, BytesReceived: 700, BytesSent: 800}, true
+	unreg := RegisterIPFSNode(func() (IPFSNodeStats, bool) {
+		return IPFSNodeStats{ID: "peerA", Peers: 2, BlocksReceived: 5, BlocksSent: 6, BytesReceived: 700, BytesSent: 800}, true
 	})
 	defer unreg()
 

@@ -22,8 +22,10 @@ var (
 	ErrAbsent = errors.New("zarr: key absent")
 	// ErrReadOnly: a write or delete on a store that does not allow them.
 	ErrReadOnly = errors.New("zarr: store is read-only")
-	// ErrInvalidRange: a byte range that does not fit the value.
-	ErrInvalidRange = errors.New("zarr: invalid byte range")
+	// ErrInvalidRange: a byte range that does not fit the value. It is
+	// cas.ErrInvalidRange itself: a range is resolved by one rule
+	// (cas.Range.Resolve) whatever the store, so one sentinel serves both.
+	ErrInvalidRange = cas.ErrInvalidRange
 	// ErrInvalidKey: a key that is not a valid store key (empty segment,
 	// leading slash, "." or "..").
 	ErrInvalidKey = errors.New("zarr: invalid key")
