@@ -2,7 +2,6 @@ package sharded
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/gohamt/gohamt/telemetry"
@@ -14,16 +13,9 @@ import (
 // Each get is a gohamt.sharded_store.get span (and metrics) when telemetry
 // is on, with the shard load it needed.
 func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
-	ctx, tg := telemetry.StartZarrGet(ctx, telemetry.StoreSharded, key, !r.IsAll())
-	b, err := s.get(ctx, key, r)
-	if tg != nil {
-		terr := err
-		if errors.Is(err, zarr.ErrAbsent) {
-			terr = nil // a missing key is an answer (hit false)
-		}
-		tg.End(telemetry.ZarrKind(key), err == nil, len(b), -1, terr)
-	}
-	return b, err
+	return telemetry.TraceZarrGet(ctx, telemetry.StoreSharded, key, !r.IsAll(), zarr.ErrAbsent, func(ctx context.Context) ([]byte, error) {
+		return s.get(ctx, key, r)
+	})
 }
 
 // shardLoadStart is the start of a shard lookup when telemetry is on (the

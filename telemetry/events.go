@@ -324,6 +324,23 @@ func StartZarrGet(ctx context.Context, store, key string, byteRange bool) (conte
 	return ctx, g
 }
 
+// TraceZarrGet runs get as one get of key from a Zarr store: a span and
+// metrics when telemetry is on, nothing more when it is off. An error that
+// is absent (the store's "no such key" sentinel) counts as a miss, not as a
+// failure.
+func TraceZarrGet(ctx context.Context, store, key string, byteRange bool, absent error, get func(context.Context) ([]byte, error)) ([]byte, error) {
+	ctx, g := StartZarrGet(ctx, store, key, byteRange)
+	b, err := get(ctx)
+	if g != nil {
+		terr := err
+		if errors.Is(err, absent) {
+			terr = nil
+		}
+		g.End(ZarrKind(key), err == nil, len(b), -1, terr)
+	}
+	return b, err
+}
+
 // End finishes the get: the key's kind ([ZarrKind]), whether it was there,
 // the bytes returned, the shard it is in (-1: none or unknown) and the
 // error (a missing key is hit == false, not an error).

@@ -129,16 +129,9 @@ func wrap(op, key string, err error) error {
 // Get reads key's value or a range of it. Whole metadata documents come
 // from the cache after the first read.
 func (s *Store) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
-	ctx, tg := telemetry.StartZarrGet(ctx, telemetry.StoreHAMT, key, !r.IsAll())
-	b, err := s.get(ctx, key, r)
-	if tg != nil {
-		terr := err
-		if errors.Is(err, zarr.ErrAbsent) {
-			terr = nil // a missing key is an answer (hit false)
-		}
-		tg.End(telemetry.ZarrKind(key), err == nil, len(b), -1, terr)
-	}
-	return b, err
+	return telemetry.TraceZarrGet(ctx, telemetry.StoreHAMT, key, !r.IsAll(), zarr.ErrAbsent, func(ctx context.Context) ([]byte, error) {
+		return s.get(ctx, key, r)
+	})
 }
 
 func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
