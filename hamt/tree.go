@@ -493,55 +493,36 @@ func (t *Tree) MakeReadOnly(ctx context.Context) (*View, error) { return t.View(
 
 // Get returns the value bytes of key.
 func (t *Tree) Get(ctx context.Context, key string) ([]byte, error) {
-	id, err := t.pointer(ctx, "get", key)
-	if err != nil {
-		return nil, err
-	}
-	data, err := t.r.value(ctx, id)
-	return data, keyErr("get", key, err)
+	return t.r.get(ctx, key, t.lookup)
 }
 
 // GetRange returns the bytes r selects from the value of key; for a large
 // (UnixFS) value only the blocks overlapping r are read.
 func (t *Tree) GetRange(ctx context.Context, key string, r cas.Range) ([]byte, error) {
-	id, err := t.pointer(ctx, "get-range", key)
-	if err != nil {
-		return nil, err
-	}
-	data, err := t.r.valueRange(ctx, id, r)
-	return data, keyErr("get-range", key, err)
+	return t.r.getRange(ctx, key, r, t.lookup)
 }
 
 // GetIPLD returns the value of key decoded from DAG-CBOR.
 func (t *Tree) GetIPLD(ctx context.Context, key string) (datamodel.Node, error) {
-	id, err := t.pointer(ctx, "get", key)
-	if err != nil {
-		return nil, err
-	}
-	v, err := t.r.valueNode(ctx, id)
-	return v, keyErr("get", key, err)
+	return t.r.getIPLD(ctx, key, t.lookup)
 }
 
 // GetCID returns the CID of key's value block without reading it
 // (py-hamt's get_pointer).
 func (t *Tree) GetCID(ctx context.Context, key string) (cid.Cid, error) {
-	return t.pointer(ctx, "get-cid", key)
+	return lookupFunc(t.lookup).pointer(ctx, "get-cid", key)
 }
 
 // Has reports whether key is in the tree.
 func (t *Tree) Has(ctx context.Context, key string) (bool, error) {
-	_, err := t.pointer(ctx, "has", key)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return lookupFunc(t.lookup).has(ctx, key)
 }
 
-func (t *Tree) pointer(ctx context.Context, op, key string) (cid.Cid, error) {
+// lookup finds key's value CID under the tree's read lock.
+func (t *Tree) lookup(ctx context.Context, key string) (cid.Cid, error) {
 	t.mu.RLock()
-	id, err := t.r.lookup(ctx, t.root, key)
-	t.mu.RUnlock()
-	return id, keyErr(op, key, err)
+	defer t.mu.RUnlock()
+	return t.r.lookup(ctx, t.root, key)
 }
 
 // Len returns the number of keys. The first call on an opened tree walks

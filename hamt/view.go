@@ -2,7 +2,6 @@ package hamt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -57,51 +56,32 @@ func (v *View) EnableWrite() *Tree { return newTreeAt(v.r, v.root) }
 
 // Get returns the value bytes of key.
 func (v *View) Get(ctx context.Context, key string) ([]byte, error) {
-	id, err := v.pointer(ctx, "get", key)
-	if err != nil {
-		return nil, err
-	}
-	data, err := v.r.value(ctx, id)
-	return data, keyErr("get", key, err)
+	return v.r.get(ctx, key, v.lookup)
 }
 
 // GetRange returns the bytes r selects from the value of key.
 func (v *View) GetRange(ctx context.Context, key string, r cas.Range) ([]byte, error) {
-	id, err := v.pointer(ctx, "get-range", key)
-	if err != nil {
-		return nil, err
-	}
-	data, err := v.r.valueRange(ctx, id, r)
-	return data, keyErr("get-range", key, err)
+	return v.r.getRange(ctx, key, r, v.lookup)
 }
 
 // GetIPLD returns the value of key decoded from DAG-CBOR.
 func (v *View) GetIPLD(ctx context.Context, key string) (datamodel.Node, error) {
-	id, err := v.pointer(ctx, "get", key)
-	if err != nil {
-		return nil, err
-	}
-	n, err := v.r.valueNode(ctx, id)
-	return n, keyErr("get", key, err)
+	return v.r.getIPLD(ctx, key, v.lookup)
 }
 
 // GetCID returns the CID of key's value block without reading it.
 func (v *View) GetCID(ctx context.Context, key string) (cid.Cid, error) {
-	return v.pointer(ctx, "get-cid", key)
+	return lookupFunc(v.lookup).pointer(ctx, "get-cid", key)
 }
 
 // Has reports whether key is in the tree.
 func (v *View) Has(ctx context.Context, key string) (bool, error) {
-	_, err := v.pointer(ctx, "has", key)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return lookupFunc(v.lookup).has(ctx, key)
 }
 
-func (v *View) pointer(ctx context.Context, op, key string) (cid.Cid, error) {
-	id, err := v.r.lookup(ctx, v.root, key)
-	return id, keyErr(op, key, err)
+// lookup finds key's value CID; a view's root never changes, so no lock.
+func (v *View) lookup(ctx context.Context, key string) (cid.Cid, error) {
+	return v.r.lookup(ctx, v.root, key)
 }
 
 // Len returns the number of keys (walking the tree the first time).
