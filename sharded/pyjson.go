@@ -188,55 +188,44 @@ func writePy(b *bytes.Buffer, v *jval, indent, level int) {
 		b.WriteByte('\n')
 		b.WriteString(strings.Repeat(" ", indent*l))
 	}
+	// container writes n members between open and close the way Python's
+	// json.dumps does: ", " without indent, ",\n" plus indentation with it.
+	container := func(open, close byte, n int, member func(int)) {
+		if n == 0 {
+			b.WriteByte(open)
+			b.WriteByte(close)
+			return
+		}
+		b.WriteByte(open)
+		for i := range n {
+			if i > 0 {
+				if indent >= 0 {
+					b.WriteByte(',')
+				} else {
+					b.WriteString(", ")
+				}
+			}
+			if indent >= 0 {
+				nl(level + 1)
+			}
+			member(i)
+		}
+		if indent >= 0 {
+			nl(level)
+		}
+		b.WriteByte(close)
+	}
 	switch v.kind {
 	case 'o':
-		if len(v.keys) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteByte('{')
-		for i, k := range v.keys {
-			if i > 0 {
-				if indent >= 0 {
-					b.WriteByte(',')
-				} else {
-					b.WriteString(", ")
-				}
-			}
-			if indent >= 0 {
-				nl(level + 1)
-			}
-			writePyString(b, k)
+		container('{', '}', len(v.keys), func(i int) {
+			writePyString(b, v.keys[i])
 			b.WriteString(": ")
 			writePy(b, v.vals[i], indent, level+1)
-		}
-		if indent >= 0 {
-			nl(level)
-		}
-		b.WriteByte('}')
+		})
 	case 'a':
-		if len(v.vals) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, e := range v.vals {
-			if i > 0 {
-				if indent >= 0 {
-					b.WriteByte(',')
-				} else {
-					b.WriteString(", ")
-				}
-			}
-			if indent >= 0 {
-				nl(level + 1)
-			}
-			writePy(b, e, indent, level+1)
-		}
-		if indent >= 0 {
-			nl(level)
-		}
-		b.WriteByte(']')
+		container('[', ']', len(v.vals), func(i int) {
+			writePy(b, v.vals[i], indent, level+1)
+		})
 	case 's':
 		writePyString(b, v.str)
 	case 'n':
