@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/gohamt/gohamt/internal/cborhead"
+
 	"github.com/ipfs/go-cid"
 )
 
@@ -145,38 +147,15 @@ type decoder struct {
 // head reads one head and insists on the shortest form and a definite
 // length (DAG-CBOR's canonical rules).
 func (d *decoder) head() (major byte, n uint64, err error) {
-	if d.off >= len(d.b) {
+	major, n, next, err := cborhead.Read(d.b, d.off)
+	if errors.Is(err, cborhead.ErrTruncated) {
 		return 0, 0, errTruncated
 	}
-	c := d.b[d.off]
-	d.off++
-	major, info := c&0xe0, c&0x1f
-	var size int
-	switch {
-	case info < 24:
-		return major, uint64(info), nil
-	case info == 24:
-		size = 1
-	case info == 25:
-		size = 2
-	case info == 26:
-		size = 4
-	case info == 27:
-		size = 8
-	default:
-		return 0, 0, fmt.Errorf("byte 0x%02x at offset %d: indefinite or reserved length", c, d.off-1)
+	if err != nil {
+		return 0, 0, err
 	}
-	if len(d.b)-d.off < size {
-		return 0, 0, errTruncated
-	}
-	for _, x := range d.b[d.off : d.off+size] {
-		n = n<<8 | uint64(x)
-	}
-	d.off += size
-	if headLen(n) != 1+size {
-		return 0, 0, fmt.Errorf("non-canonical length %d at offset %d", n, d.off-1-size)
-	}
-	return major, n, nil
+	d.off = next
+	return major << 5, n, nil
 }
 
 func (d *decoder) take(n uint64) ([]byte, error) {

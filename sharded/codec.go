@@ -9,6 +9,8 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/gohamt/gohamt/internal/cborhead"
+
 	"github.com/ipfs/go-cid"
 	"github.com/ipld/go-ipld-prime/codec/dagcbor"
 	"github.com/ipld/go-ipld-prime/datamodel"
@@ -189,37 +191,14 @@ var errTruncated = fmt.Errorf("%w: truncated CBOR", ErrInvalidShard)
 // cborArg reads the argument of the item head at b[off] (minimal encodings
 // only, as DAG-CBOR requires).
 func cborArg(b []byte, off int) (major byte, arg uint64, next int, err error) {
-	if off >= len(b) {
+	major, arg, next, err = cborhead.Read(b, off)
+	if errors.Is(err, cborhead.ErrTruncated) {
 		return 0, 0, 0, errTruncated
 	}
-	ib := b[off]
-	major, ai := ib>>5, ib&0x1f
-	off++
-	var n int
-	switch {
-	case ai < 24:
-		return major, uint64(ai), off, nil
-	case ai == 24:
-		n = 1
-	case ai == 25:
-		n = 2
-	case ai == 26:
-		n = 4
-	case ai == 27:
-		n = 8
-	default:
-		return 0, 0, 0, fmt.Errorf("%w: indefinite or reserved CBOR length", ErrInvalidShard)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("%w: CBOR %w", ErrInvalidShard, err)
 	}
-	if len(b)-off < n {
-		return 0, 0, 0, errTruncated
-	}
-	for _, c := range b[off : off+n] {
-		arg = arg<<8 | uint64(c)
-	}
-	if major != 7 && ((n == 1 && arg < 24) || (n > 1 && arg < 1<<(8*(n/2)))) {
-		return 0, 0, 0, fmt.Errorf("%w: non-minimal CBOR length", ErrInvalidShard)
-	}
-	return major, arg, off + n, nil
+	return major, arg, next, nil
 }
 
 func cborListHeader(b []byte) (uint64, int, error) {
