@@ -134,18 +134,12 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 // writable refuses a write the inner store would refuse, before anything
 // is sealed.
 func (s *Store) writable(op, key string) error {
-	if err := zarr.CheckKey(key); err != nil {
-		return &zarr.KeyError{Op: op, Key: key, Err: err}
-	}
 	c := zarr.Caps(s.inner)
 	allowed := c.Writes
 	if op == "delete" {
 		allowed = c.Deletes
 	}
-	if !allowed {
-		return &zarr.KeyError{Op: op, Key: key, Err: zarr.ErrReadOnly}
-	}
-	return nil
+	return zarr.CheckWrite(op, key, allowed)
 }
 
 func (s *Store) invalidate(key string) { s.meta.Invalidate(key) }

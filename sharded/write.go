@@ -16,13 +16,7 @@ import (
 )
 
 func (s *Store) checkWrite(op, key string) error {
-	if err := zarr.CheckKey(key); err != nil {
-		return &zarr.KeyError{Op: op, Key: key, Err: err}
-	}
-	if s.readOnly {
-		return &zarr.KeyError{Op: op, Key: key, Err: zarr.ErrReadOnly}
-	}
-	return nil
+	return zarr.CheckWrite(op, key, !s.readOnly)
 }
 
 // Set stores value under key, following py-hamt's rules for metadata

@@ -274,6 +274,20 @@ func Exists(ctx context.Context, s Store, key string) (bool, error) {
 	return err == nil, err
 }
 
+// CheckWrite is the check every writable store makes before a write or
+// delete (op) of key: the key must be valid ([CheckKey]) and the store
+// must allow the write (allowed false: [ErrReadOnly]). Both errors are a
+// [*KeyError] naming op and key.
+func CheckWrite(op, key string, allowed bool) error {
+	if err := CheckKey(key); err != nil {
+		return &KeyError{Op: op, Key: key, Err: err}
+	}
+	if !allowed {
+		return &KeyError{Op: op, Key: key, Err: ErrReadOnly}
+	}
+	return nil
+}
+
 // CheckKey reports whether key is a valid store key: not empty, no
 // leading or trailing "/", no empty, "." or ".." segment, no backslash or
 // NUL. Stores reject invalid keys with ErrInvalidKey.

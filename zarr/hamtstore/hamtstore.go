@@ -178,13 +178,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 func (s *Store) writable(op, key string) error {
-	if err := zarr.CheckKey(key); err != nil {
-		return &zarr.KeyError{Op: op, Key: key, Err: err}
-	}
-	if s.readOnly {
-		return &zarr.KeyError{Op: op, Key: key, Err: zarr.ErrReadOnly}
-	}
-	return nil
+	return zarr.CheckWrite(op, key, !s.readOnly)
 }
 
 func (s *Store) invalidate(key string) { s.meta.Invalidate(key) }
