@@ -294,7 +294,7 @@ func childConvert(ctx context.Context, p params, out *childOut) error {
 		return err
 	}
 	t0 := time.Now()
-	sr, err := sharded.Convert(ctx, cs, root, sharded.ConvertOptions{})
+	sr, err := sharded.Convert(ctx, cs, root)
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func openZarr(ctx context.Context, p params, cs cas.Store) (zarr.Store, error) {
 		return nil, err
 	}
 	if p.Sharded {
-		return sharded.Open(ctx, cs, root, sharded.Options{ReadOnly: true})
+		return sharded.Open(ctx, cs, root, sharded.WithReadOnly())
 	}
 	return hamtstore.Open(ctx, cs, root, true)
 }

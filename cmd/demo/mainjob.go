@@ -149,7 +149,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 	}
 	var shardedRoot cid.Cid
 	if err := r.step("B converts it to a sharded store", 0, func() (string, error) {
-		shardedRoot, err = sharded.Convert(ctx, b, root, sharded.ConvertOptions{})
+		shardedRoot, err = sharded.Convert(ctx, b, root)
 		if err != nil {
 			return "", err
 		}
@@ -158,7 +158,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return err
 	}
 	if err := r.step("B reads the region from the sharded store", regionBytes, func() (string, error) {
-		st, err := sharded.Open(ctx, b, shardedRoot, sharded.Options{ReadOnly: true, FullShardReads: true})
+		st, err := sharded.Open(ctx, b, shardedRoot, sharded.WithReadOnly(), sharded.WithFullShardReads())
 		if err != nil {
 			return "", err
 		}
