@@ -46,7 +46,7 @@ func TestCodecArray(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, err := hamtstore.Open(ctx, cs, root, true)
+	ro, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ func TestNewNilInner(t *testing.T) {
 	if _, err := crypt.New(nil, testKey, testHdr); err == nil {
 		t.Error("New(nil) succeeded")
 	}
-	if _, err := crypt.Create(blockstore.NewMemory(), testKey, testHdr, crypt.WithReadOnly(true)); !errors.Is(err, crypt.ErrInvalidOption) {
+	if _, err := crypt.Create(blockstore.NewMemory(), testKey, testHdr, crypt.WithReadOnly()); !errors.Is(err, crypt.ErrInvalidOption) {
 		t.Errorf("read-only Create: %v, want ErrInvalidOption", err)
 	}
 }

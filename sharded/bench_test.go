@@ -167,7 +167,7 @@ func BenchmarkRandomGet(b *testing.B) {
 		name string
 		open opener
 	}{
-		{"hamt", func() (zarr.Store, error) { return hamtstore.Open(ctx, d.cs, d.hroot, true) }},
+		{"hamt", func() (zarr.Store, error) { return hamtstore.Open(ctx, d.cs, d.hroot, hamtstore.WithReadOnly()) }},
 		{"sharded-sparse", func() (zarr.Store, error) { return Open(ctx, d.cs, sroot, WithReadOnly()) }},
 		{"sharded-full", func() (zarr.Store, error) {
 			return Open(ctx, d.cs, sroot, WithReadOnly(), WithFullShardReads())

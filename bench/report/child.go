@@ -219,7 +219,7 @@ func childRead(ctx context.Context, p params, out *childOut) error {
 		if err != nil {
 			return err
 		}
-		hs, err := hamtstore.Open(ctx, cs, root, true)
+		hs, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 		if err != nil {
 			return err
 		}
@@ -318,7 +318,7 @@ func openZarr(ctx context.Context, p params, cs cas.Store) (zarr.Store, error) {
 	if p.Sharded {
 		return sharded.Open(ctx, cs, root, sharded.WithReadOnly())
 	}
-	return hamtstore.Open(ctx, cs, root, true)
+	return hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 }
 
 // childRegions reads p.Regions random windows of one array: a cold pass
@@ -403,7 +403,7 @@ func childColdGets(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
-	hs, err := hamtstore.Open(ctx, cs, root, true)
+	hs, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		return err
 	}
@@ -421,7 +421,7 @@ func childColdGets(ctx context.Context, p params, out *childOut) error {
 	cnt := &counting{Store: cs}
 	t0 := time.Now()
 	for range p.Gets {
-		s, err := hamtstore.Open(ctx, cnt, root, true)
+		s, err := hamtstore.Open(ctx, cnt, root, hamtstore.WithReadOnly())
 		if err != nil {
 			return err
 		}

@@ -193,14 +193,14 @@ func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.C
 	}
 	switch {
 	case kind == "hamt" && key != nil:
-		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly(true))
+		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly())
 		return st, "hamt (encrypted)", err
 	case key != nil:
 		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
 	}
 	switch kind {
 	case "hamt":
-		st, err := hamtstore.Open(ctx, s, root, true)
+		st, err := hamtstore.Open(ctx, s, root, hamtstore.WithReadOnly())
 		return st, kind, err
 	case "sharded_zarr_v1", "sharded_zarr_v2":
 		// Whole shards are cached: a CLI read touches many chunks of
