@@ -96,9 +96,9 @@
 // With several gateways, each attempt tries them in order until one serves.
 // A gateway that answers 404 does not have the block: the next is asked,
 // and only if none has it is the result cas.ErrNotFound. A gateway that
-// fails [WithGatewayRest] times in a row (3 by default; or sends corrupt
-// bytes) is moved to the back and rested (30 s by default): it is asked only
-// when every other gateway fails. [Store.Gateways] reports each gateway's
+// fails several times in a row (3 by default) or sends corrupt bytes is
+// moved to the back and rested (30 s by default; see [WithGatewayRest]): it
+// is asked only when every other gateway fails. [Store.Gateways] reports each gateway's
 // record and [WithObserver]'s function receives an [Event] for every attempt,
 // naming the endpoint that served or failed.
 //
