@@ -46,7 +46,7 @@ func TestCodecArray(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, err := hamtstore.Open(ctx, cs, root, true)
+	ro, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +257,37 @@ func TestCodecKeyThroughGroup(t *testing.T) {
 		if got, err := zarr.ReadAll[int32](ctx, a); err != nil || !slices.Equal(got, []int32{1, 2, 3, 4}) {
 			t.Errorf("read through the group: %v, %v", got, err)
 		}
+	}
+}
+
+// TestValidateHierarchyWithCodecKey: zarr.ValidateHierarchy takes the
+// options the arrays are opened with, so a dataset with encrypted chunks
+// validates with its key (and names the missing key without it).
+func TestValidateHierarchyWithCodecKey(t *testing.T) {
+	ctx := context.Background()
+	st := zarr.NewMemoryStore()
+	g, err := zarr.CreateGroup(ctx, st, "", nil, crypt.CodecKey(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := g.CreateArray(ctx, "x", codecArray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zarr.Write(ctx, a, []int{0}, []int{4}, []int32{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zarr.ValidateHierarchy(ctx, st); !errors.Is(err, crypt.ErrNoCodecKey) || !errors.Is(err, zarr.ErrNotHierarchy) {
+		t.Errorf("without the key: %v, want ErrNoCodecKey", err)
+	}
+	h, err := zarr.ValidateHierarchy(ctx, st, crypt.CodecKey(testKey))
+	if err != nil {
+		t.Fatalf("with the key: %v", err)
+	}
+	if !slices.Equal(h.Arrays, []string{"x"}) || !slices.Equal(h.Groups, []string{""}) || h.Chunks == 0 {
+		t.Errorf("hierarchy %+v", h)
+	}
+	if _, err := zarr.ValidateKeys(ctx, st, []string{"zarr.json"}, zarr.WithCodec("", nil)); !errors.Is(err, zarr.ErrInvalidOption) {
+		t.Errorf("a bad option: %v, want zarr.ErrInvalidOption", err)
 	}
 }

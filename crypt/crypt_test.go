@@ -145,7 +145,7 @@ func TestKeySize(t *testing.T) {
 		_, checks["NewCipher"] = crypt.NewCipher(key, nil)
 		_, checks["New"] = crypt.New(hs, key, nil)
 		_, checks["Create"] = crypt.Create(cs, key, nil)
-		_, checks["Open"] = crypt.Open(ctx, cs, root, key, nil, crypt.WithReadOnly(true))
+		_, checks["Open"] = crypt.Open(ctx, cs, root, key, nil, crypt.WithReadOnly())
 		_, checks["NewCodec"] = crypt.NewCodec(key, "h")
 		// The codec options report the key when an array uses the codec.
 		_, checks["CodecKey"] = zarr.CreateArray(ctx, hs, "x", codecArray, crypt.CodecKey(key))
@@ -260,7 +260,7 @@ func TestReadOnlyCloneAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly(true))
+	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestDecryptErrors(t *testing.T) {
 		"wrong header": {testKey, []byte("gohamt-tesT")},
 		"no header":    {testKey, nil},
 	} {
-		bad, err := crypt.Open(ctx, cs, root, k.key, k.hdr, crypt.WithReadOnly(true))
+		bad, err := crypt.Open(ctx, cs, root, k.key, k.hdr, crypt.WithReadOnly())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,7 +514,7 @@ func TestArrayRoundTrip(t *testing.T) {
 	}
 
 	// Nothing in the HAMT is readable: every value is sealed.
-	plain, err := hamtstore.Open(ctx, cs, root, true)
+	plain, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestArrayRoundTrip(t *testing.T) {
 		t.Errorf("%d keys in the HAMT", n)
 	}
 
-	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly(true))
+	ro, err := crypt.Open(ctx, cs, root, testKey, testHdr, crypt.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +559,7 @@ func TestArrayRoundTrip(t *testing.T) {
 
 	// The wrong key, or the wrong header, fails on the metadata, naming it.
 	for name, kh := range map[string][2][]byte{"wrong key": {otherKey, testHdr}, "wrong header": {testKey, []byte("other")}} {
-		bad, err := crypt.Open(ctx, cs, root, kh[0], kh[1], crypt.WithReadOnly(true))
+		bad, err := crypt.Open(ctx, cs, root, kh[0], kh[1], crypt.WithReadOnly())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -581,7 +581,7 @@ func TestPlainStoreReadsEncrypted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := hamtstore.Open(ctx, cs, root, true)
+	plain, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@
 //
 // Over a sharded store (package sharded) the sealed zarr.json documents
 // are opaque to it, so it cannot index any array: it needs
-// sharded.Options.UnregisteredChunksToMetadata, and then keeps every chunk
+// sharded.WithUnregisteredChunksToMetadata(), and then keeps every chunk
 // in its manifest's metadata map (no sharding benefit). A v2 sharded
 // store also writes a clear-text group document for each missing parent
 // of a zarr.json it is given, which the encrypted store then refuses to

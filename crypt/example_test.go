@@ -42,7 +42,7 @@ func ExampleCreate() {
 		log.Fatal(err)
 	}
 
-	ro, err := crypt.Open(ctx, cs, root, key, header, crypt.WithReadOnly(true))
+	ro, err := crypt.Open(ctx, cs, root, key, header, crypt.WithReadOnly())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func ExampleCreate() {
 	vals, err := zarr.ReadAll[int32](ctx, a)
 	fmt.Println(vals, err)
 
-	wrong, _ := crypt.Open(ctx, cs, root, bytes.Repeat([]byte{8}, crypt.KeySize), header, crypt.WithReadOnly(true))
+	wrong, _ := crypt.Open(ctx, cs, root, bytes.Repeat([]byte{8}, crypt.KeySize), header, crypt.WithReadOnly())
 	_, err = zarr.OpenArray(ctx, wrong, "temp")
 	fmt.Println(errors.Is(err, crypt.ErrDecrypt))
 	// Output:

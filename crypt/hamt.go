@@ -15,44 +15,44 @@ import (
 // does not apply (a read-only Create).
 var ErrInvalidOption = errors.New("crypt: invalid option")
 
-// Option configures Create and Open. Options validate their argument;
-// Create and Open return the first error.
-type Option func(*options) error
+// Option configures Create and Open; see the With* functions. An invalid
+// value makes them return an error naming the option.
+type Option func(*config) error
 
-type options struct {
+type config struct {
 	readOnly bool
 	hamt     []hamt.Option
 }
 
-func newOptions(opts []Option) (options, error) {
-	var o options
+func newConfig(opts []Option) (config, error) {
+	var c config // the defaults: writable, the HAMT's own defaults
 	for _, f := range opts {
 		if f == nil {
 			continue
 		}
-		if err := f(&o); err != nil {
-			return options{}, err
+		if err := f(&c); err != nil {
+			return config{}, err
 		}
 	}
-	return o, nil
+	return c, nil
 }
 
 // WithReadOnly makes Open return a store that refuses Set, SetIfAbsent and
-// Delete with zarr.ErrReadOnly (default false: writable). Create refuses
-// it: a new store is for writing.
-func WithReadOnly(readOnly bool) Option {
-	return func(o *options) error {
-		o.readOnly = readOnly
+// Delete with zarr.ErrReadOnly (default: writable). Create refuses it: a
+// new store is for writing.
+func WithReadOnly() Option {
+	return func(c *config) error {
+		c.readOnly = true
 		return nil
 	}
 }
 
 // WithHAMTOptions passes options to the HAMT below (bucket size, hash,
-// cache and buffer budgets); they shape the HAMT exactly as they do for
-// hamtstore.Create and hamtstore.Open.
+// cache and buffer budgets; default: hamt's defaults); they shape the HAMT
+// exactly as hamtstore.WithHAMTOptions does.
 func WithHAMTOptions(opts ...hamt.Option) Option {
-	return func(o *options) error {
-		o.hamt = append(o.hamt, opts...)
+	return func(c *config) error {
+		c.hamt = append(c.hamt, opts...)
 		return nil
 	}
 }
@@ -73,18 +73,18 @@ func newHAMTStore(hs *hamtstore.Store, c *Cipher) *HAMTStore {
 // with key (32 bytes, else an error wrapping ErrKeySize) and header (the
 // associated data).
 func Create(cs cas.Store, key, header []byte, opts ...Option) (*HAMTStore, error) {
-	o, err := newOptions(opts)
+	o, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	if o.readOnly {
-		return nil, fmt.Errorf("%w: create: a new store cannot be read-only", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: WithReadOnly: create: a new store cannot be read-only", ErrInvalidOption)
 	}
 	c, err := NewCipher(key, header)
 	if err != nil {
 		return nil, err
 	}
-	inner, err := hamtstore.Create(cs, o.hamt...)
+	inner, err := hamtstore.Create(cs, hamtstore.WithHAMTOptions(o.hamt...))
 	if err != nil {
 		return nil, fmt.Errorf("crypt: create: %w", err)
 	}
@@ -92,11 +92,11 @@ func Create(cs cas.Store, key, header []byte, opts ...Option) (*HAMTStore, error
 }
 
 // Open returns an encrypted store over the HAMT whose root node is root,
-// writable unless WithReadOnly(true) is given. A wrong key or header is
+// writable unless WithReadOnly is given. A wrong key or header is
 // not detected here (the HAMT itself is not encrypted) but by the first
 // Get, which fails with ErrDecrypt.
 func Open(ctx context.Context, cs cas.Store, root cid.Cid, key, header []byte, opts ...Option) (*HAMTStore, error) {
-	o, err := newOptions(opts)
+	o, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,11 @@ func Open(ctx context.Context, cs cas.Store, root cid.Cid, key, header []byte, o
 	if err != nil {
 		return nil, err
 	}
-	inner, err := hamtstore.Open(ctx, cs, root, o.readOnly, o.hamt...)
+	hopts := []hamtstore.Option{hamtstore.WithHAMTOptions(o.hamt...)}
+	if o.readOnly {
+		hopts = append(hopts, hamtstore.WithReadOnly())
+	}
+	inner, err := hamtstore.Open(ctx, cs, root, hopts...)
 	if err != nil {
 		return nil, fmt.Errorf("crypt: %w", err)
 	}

@@ -85,7 +85,7 @@ func inners() []inner {
 		{name: "sharded", listable: true,
 			make: func(t *testing.T) zarr.WritableStore {
 				cs := blockstore.NewMemory()
-				s, err := sharded.Create(cs, sharded.Options{ChunksPerShard: 3, UnregisteredChunksToMetadata: true})
+				s, err := sharded.Create(cs, sharded.WithChunksPerShard(3), sharded.WithUnregisteredChunksToMetadata())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +97,7 @@ func inners() []inner {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ro, err := sharded.Open(ctx, sh.cs, root, sharded.Options{ReadOnly: true, UnregisteredChunksToMetadata: true})
+				ro, err := sharded.Open(ctx, sh.cs, root, sharded.WithReadOnly(), sharded.WithUnregisteredChunksToMetadata())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -223,7 +223,7 @@ func TestNewNilInner(t *testing.T) {
 	if _, err := crypt.New(nil, testKey, testHdr); err == nil {
 		t.Error("New(nil) succeeded")
 	}
-	if _, err := crypt.Create(blockstore.NewMemory(), testKey, testHdr, crypt.WithReadOnly(true)); !errors.Is(err, crypt.ErrInvalidOption) {
+	if _, err := crypt.Create(blockstore.NewMemory(), testKey, testHdr, crypt.WithReadOnly()); !errors.Is(err, crypt.ErrInvalidOption) {
 		t.Errorf("read-only Create: %v, want ErrInvalidOption", err)
 	}
 }
@@ -233,7 +233,7 @@ func TestNewNilInner(t *testing.T) {
 // root, which the encrypted store refuses; created group first, it reads.
 func TestShardedParentGroupInClear(t *testing.T) {
 	ctx := context.Background()
-	sh, err := sharded.Create(blockstore.NewMemory(), sharded.Options{UnregisteredChunksToMetadata: true})
+	sh, err := sharded.Create(blockstore.NewMemory(), sharded.WithUnregisteredChunksToMetadata())
 	if err != nil {
 		t.Fatal(err)
 	}

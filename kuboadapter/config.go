@@ -10,8 +10,7 @@ import (
 	"time"
 )
 
-// Defaults of [Config], as [DefaultConfig] sets them. They follow py-hamt's
-// KuboCAS.
+// Defaults of the options. They follow py-hamt's KuboCAS.
 const (
 	DefaultRPCURL         = "http://127.0.0.1:5001"
 	DefaultGatewayURL     = "http://127.0.0.1:8080"
@@ -31,83 +30,86 @@ const (
 // 256 bytes of framing (boxo chunker.ChunkSizeLimit).
 const maxChunk = 2<<20 - 256
 
-// Config is the adapter's configuration. Start from [DefaultConfig] (or use
-// [New] with options): [NewFromConfig] takes every field literally, so a
-// zero Concurrency is an error rather than "the default".
-type Config struct {
-	// RPCURL is the base URL of Kubo's RPC API ("http://host:5001"); a
-	// trailing slash or "/api/v0" is accepted. Puts, pins and Has use it.
-	RPCURL string
-	// Gateways are the base URLs of the gateways reads go to, in order of
-	// preference. Each is normalised to end in "/ipfs/" (see
-	// [NormalizeGateway]). With more than one, a failing gateway's request
-	// fails over to the next. With none, reads go through the RPC API
-	// (`block/get`, block by block, always verified): for a node without
-	// a gateway. [DiscoverGateways] asks a node for its gateways.
-	Gateways []string
+// ErrInvalidOption is wrapped by the error New and DiscoverGateways return
+// for an option with an argument it cannot take.
+var ErrInvalidOption = errors.New("kuboadapter: invalid option")
 
-	// Client sends every request. Nil means a client built for the
-	// adapter (keep-alive pool sized by Concurrency, no overall timeout:
-	// RequestTimeout bounds each request).
-	Client *http.Client
-	// Headers are added to every request (RPC and gateway), e.g. an
-	// Authorization header of a pinning service.
-	Headers http.Header
-	// Username and Password, when Username is not empty, are sent as HTTP
-	// basic authentication on every request.
-	Username, Password string
+// Option configures a [Store]; see the With* functions. An invalid value
+// makes [New] return an error naming the option.
+type Option func(*config) error
 
-	// Concurrency caps the HTTP requests in flight at once across all
-	// goroutines using the store. Default 32.
-	Concurrency int
-	// Chunker is Kubo's chunker for puts: "size-N" (1 ≤ N ≤ 2 MiB − 256),
-	// "rabin" or "rabin-MIN-AVG-MAX" (16 ≤ MIN < AVG < MAX ≤ 2 MiB − 256).
-	// Only the default, "size-1048576", gives the CIDs the other backends
-	// give for values over one chunk. Default "size-1048576".
-	Chunker string
-	// PinOnAdd pins every value as it is put. Default false.
-	PinOnAdd bool
+// config is what the options set; defaults() holds the documented
+// defaults, and URLs are normalised as the options are applied.
+type config struct {
+	rpcURL   string   // normalised: no trailing slash or /api/v0
+	gateways []string // normalised: ending in /ipfs/
 
-	// Retries is how many times a request is retried after a timeout, a
-	// connection error or a 429/500/502/503/504 (not after a Kubo command
-	// error; see [HTTPError.Kubo]). 0 disables retries. Default 3.
-	Retries int
-	// InitialBackoff is the wait before the first retry; each further
-	// retry waits BackoffFactor times longer, ±Jitter (a fraction). A
-	// Retry-After header replaces the computed wait, capped at
-	// MaxRetryAfter. Defaults 1 s, 2, 0.05 and 30 s.
-	InitialBackoff time.Duration
-	BackoffFactor  float64
-	Jitter         float64
-	MaxRetryAfter  time.Duration
-	// RequestTimeout bounds each HTTP request, body included (a retry gets
-	// a fresh timeout). 0 means no limit but the caller's context.
-	// Default 60 s.
-	RequestTimeout time.Duration
+	client             *http.Client
+	headers            http.Header
+	username, password string
 
-	// GatewayFails is how many failures in a row move a gateway to the
-	// back of the order and rest it for GatewayRest: it is then asked only
-	// when the others fail too. Defaults 3 and 30 s.
-	GatewayFails int
-	GatewayRest  time.Duration
+	concurrency int
+	chunker     string
+	pinOnAdd    bool
 
-	// SkipVerify turns content verification off. With verification (the
-	// default) a gateway is not trusted: every block read is re-hashed and
-	// a mismatch is an error wrapping cas.ErrCorrupt, UnixFS values are
-	// read block by block in the trustless raw-block format, and a put's
-	// CID is checked against cas.Sum. Without it, reads are plain
-	// (ranged) GETs of the value and whatever the gateway sends is
-	// returned.
-	SkipVerify bool
+	retries        int
+	initialBackoff time.Duration
+	backoffFactor  float64
+	jitter         float64
+	maxRetryAfter  time.Duration
+	requestTimeout time.Duration // 0: no bound but the caller's context
 
-	// Observer, when not nil, is called after every HTTP attempt with what
-	// happened; it reports, among other things, which gateway served a
-	// read. It runs on the requesting goroutine, concurrently with other
-	// calls, and must not block.
-	Observer func(Event)
+	gatewayFails int
+	gatewayRest  time.Duration
+
+	verify   bool
+	observer func(Event)
 }
 
-// Event describes one HTTP attempt, for [Config.Observer].
+func defaults() config {
+	return config{
+		rpcURL:         DefaultRPCURL,
+		gateways:       []string{DefaultGatewayURL + "/ipfs/"},
+		concurrency:    DefaultConcurrency,
+		chunker:        DefaultChunker,
+		retries:        DefaultRetries,
+		initialBackoff: DefaultInitialBackoff,
+		backoffFactor:  DefaultBackoffFactor,
+		jitter:         DefaultJitter,
+		maxRetryAfter:  DefaultMaxRetryAfter,
+		requestTimeout: DefaultRequestTimeout,
+		gatewayFails:   DefaultGatewayFails,
+		gatewayRest:    DefaultGatewayRest,
+		verify:         true,
+	}
+}
+
+// newConfig applies opts in order over the defaults.
+func newConfig(opts []Option) (config, error) {
+	c := defaults()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&c); err != nil {
+			return config{}, err
+		}
+	}
+	// The one check that needs two options' values: they can come in
+	// either order.
+	if c.username == "" && c.password != "" {
+		return config{}, invalid("WithBasicAuth", "a password without a username")
+	}
+	return c, nil
+}
+
+// invalid is the error of option name: "kuboadapter: invalid option:
+// WithX: why".
+func invalid(name, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidOption, name, fmt.Sprintf(format, args...))
+}
+
+// Event describes one HTTP attempt, for [WithObserver].
 type Event struct {
 	Op       string        // the store operation: "put", "get", "get-range", "has", "pin", "unpin", "update-pin", "pins"
 	Endpoint string        // the RPC base URL, or the gateway's normalised base URL
@@ -120,149 +122,215 @@ type Event struct {
 	Duration time.Duration // from sending the request to the end of the body
 }
 
-// DefaultConfig returns the configuration [New] starts from: a local Kubo
-// (RPC on 127.0.0.1:5001, gateway on 127.0.0.1:8080) with the defaults
-// listed in [Config].
-func DefaultConfig() Config {
-	return Config{
-		RPCURL:         DefaultRPCURL,
-		Gateways:       []string{DefaultGatewayURL},
-		Concurrency:    DefaultConcurrency,
-		Chunker:        DefaultChunker,
-		Retries:        DefaultRetries,
-		InitialBackoff: DefaultInitialBackoff,
-		BackoffFactor:  DefaultBackoffFactor,
-		Jitter:         DefaultJitter,
-		MaxRetryAfter:  DefaultMaxRetryAfter,
-		RequestTimeout: DefaultRequestTimeout,
-		GatewayFails:   DefaultGatewayFails,
-		GatewayRest:    DefaultGatewayRest,
-	}
-}
-
-// An Option changes a [Config]; [New] applies options in order to
-// [DefaultConfig] and validates the result.
-type Option func(*Config)
-
-// WithRPC sets the RPC API base URL.
-func WithRPC(url string) Option { return func(c *Config) { c.RPCURL = url } }
-
-// WithGateways sets the gateways reads go to, in order of preference;
-// none means reads through the RPC API.
-func WithGateways(urls ...string) Option {
-	return func(c *Config) { c.Gateways = append([]string(nil), urls...) }
-}
-
-// WithHTTPClient makes the store send requests with client.
-func WithHTTPClient(client *http.Client) Option { return func(c *Config) { c.Client = client } }
-
-// WithHeader adds a header to every request.
-func WithHeader(key, value string) Option {
-	return func(c *Config) {
-		if c.Headers == nil {
-			c.Headers = http.Header{}
-		} else {
-			c.Headers = c.Headers.Clone()
-		}
-		c.Headers.Add(key, value)
-	}
-}
-
-// WithBasicAuth sends HTTP basic authentication with every request.
-func WithBasicAuth(username, password string) Option {
-	return func(c *Config) { c.Username, c.Password = username, password }
-}
-
-// WithConcurrency caps the HTTP requests in flight.
-func WithConcurrency(n int) Option { return func(c *Config) { c.Concurrency = n } }
-
-// WithChunker sets Kubo's chunker for puts (see [Config.Chunker]).
-func WithChunker(chunker string) Option { return func(c *Config) { c.Chunker = chunker } }
-
-// WithPinOnAdd pins values as they are put.
-func WithPinOnAdd(pin bool) Option { return func(c *Config) { c.PinOnAdd = pin } }
-
-// WithRetries sets how many times a failed request is retried.
-func WithRetries(n int) Option { return func(c *Config) { c.Retries = n } }
-
-// WithBackoff sets the first wait between retries, the factor it grows by
-// and the jitter fraction.
-func WithBackoff(initial time.Duration, factor, jitter float64) Option {
-	return func(c *Config) { c.InitialBackoff, c.BackoffFactor, c.Jitter = initial, factor, jitter }
-}
-
-// WithMaxRetryAfter caps the wait a Retry-After header can ask for.
-func WithMaxRetryAfter(d time.Duration) Option { return func(c *Config) { c.MaxRetryAfter = d } }
-
-// WithRequestTimeout bounds each HTTP request (0: no bound).
-func WithRequestTimeout(d time.Duration) Option { return func(c *Config) { c.RequestTimeout = d } }
-
-// WithGatewayRest sets how many failures in a row rest a gateway, and for
-// how long.
-func WithGatewayRest(fails int, rest time.Duration) Option {
-	return func(c *Config) { c.GatewayFails, c.GatewayRest = fails, rest }
-}
-
-// WithVerify turns content verification on (the default) or off.
-func WithVerify(on bool) Option { return func(c *Config) { c.SkipVerify = !on } }
-
-// WithObserver sets a function called after every HTTP attempt.
-func WithObserver(f func(Event)) Option { return func(c *Config) { c.Observer = f } }
-
-// ErrConfig is wrapped by every configuration error.
-var ErrConfig = errors.New("kuboadapter: invalid config")
-
-// validate checks c and returns it with its URLs normalised.
-func (c Config) validate() (Config, error) {
-	bad := func(format string, args ...any) (Config, error) {
-		return Config{}, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
-	}
-	rpc, err := normalizeRPC(c.RPCURL)
-	if err != nil {
-		return bad("RPCURL: %v", err)
-	}
-	c.RPCURL = rpc
-	gws := make([]string, 0, len(c.Gateways))
-	seen := map[string]bool{}
-	for _, g := range c.Gateways {
-		n, err := NormalizeGateway(g)
+// WithRPC sets the base URL of Kubo's RPC API, "http://host:5001"; a
+// trailing slash or "/api/v0" is accepted. Puts, pins and Has use it.
+// Default [DefaultRPCURL].
+func WithRPC(rawURL string) Option {
+	return func(c *config) error {
+		rpc, err := normalizeRPC(rawURL)
 		if err != nil {
-			return bad("gateway %q: %v", g, err)
+			return invalid("WithRPC", "%q: %v", rawURL, err)
 		}
-		if seen[n] {
-			return bad("gateway %s listed twice", n)
+		c.rpcURL = rpc
+		return nil
+	}
+}
+
+// WithGateways sets the base URLs of the gateways reads go to, in order of
+// preference (default [DefaultGatewayURL]). Each is normalised to end in
+// "/ipfs/" (see [NormalizeGateway]). With more than one, a failing
+// gateway's request fails over to the next. With none, reads go through
+// the RPC API (`block/get`, block by block, always verified): for a node
+// without a gateway. [DiscoverGateways] asks a node for its gateways.
+func WithGateways(urls ...string) Option {
+	return func(c *config) error {
+		gws := make([]string, 0, len(urls))
+		seen := map[string]bool{}
+		for _, g := range urls {
+			n, err := NormalizeGateway(g)
+			if err != nil {
+				return invalid("WithGateways", "%q: %v", g, err)
+			}
+			if seen[n] {
+				return invalid("WithGateways", "%s listed twice", n)
+			}
+			seen[n] = true
+			gws = append(gws, n)
 		}
-		seen[n] = true
-		gws = append(gws, n)
+		c.gateways = gws
+		return nil
 	}
-	c.Gateways = gws
-	if err := ValidateChunker(c.Chunker); err != nil {
-		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
+}
+
+// WithHTTPClient makes the store send every request with client. Default
+// (or nil): a client built for the store, with a keep-alive pool sized by
+// [WithConcurrency] and no overall timeout ([WithRequestTimeout] bounds
+// each request), whose idle connections [Store.Close] closes.
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) error {
+		c.client = client
+		return nil
 	}
-	switch {
-	case c.Concurrency < 1:
-		return bad("Concurrency %d < 1", c.Concurrency)
-	case c.Retries < 0:
-		return bad("Retries %d < 0", c.Retries)
-	case c.InitialBackoff < 0:
-		return bad("InitialBackoff %v < 0", c.InitialBackoff)
-	case !(c.BackoffFactor >= 1) || c.BackoffFactor > 1000:
-		return bad("BackoffFactor %v not in [1, 1000]", c.BackoffFactor)
-	case !(c.Jitter >= 0 && c.Jitter < 1):
-		return bad("Jitter %v not in [0, 1)", c.Jitter)
-	case c.MaxRetryAfter < 0:
-		return bad("MaxRetryAfter %v < 0", c.MaxRetryAfter)
-	case c.RequestTimeout < 0:
-		return bad("RequestTimeout %v < 0", c.RequestTimeout)
-	case c.GatewayFails < 1:
-		return bad("GatewayFails %d < 1", c.GatewayFails)
-	case c.GatewayRest < 0:
-		return bad("GatewayRest %v < 0", c.GatewayRest)
-	case c.Username == "" && c.Password != "":
-		return bad("Password without Username")
+}
+
+// WithHeader adds a header to every request, RPC and gateway, e.g. an
+// Authorization header of a pinning service. Default: none. It may be
+// given several times.
+func WithHeader(key, value string) Option {
+	return func(c *config) error {
+		if key == "" {
+			return invalid("WithHeader", "empty header name")
+		}
+		if c.headers == nil {
+			c.headers = http.Header{}
+		}
+		c.headers.Add(key, value)
+		return nil
 	}
-	c.Headers = c.Headers.Clone()
-	return c, nil
+}
+
+// WithBasicAuth sends HTTP basic authentication with every request, RPC
+// and gateway. Default: none; an empty username turns it off, and a
+// password without a username is an error.
+func WithBasicAuth(username, password string) Option {
+	return func(c *config) error {
+		c.username, c.password = username, password
+		return nil
+	}
+}
+
+// WithConcurrency caps the HTTP requests in flight at once across all
+// goroutines using the store (default [DefaultConcurrency]; at least 1).
+func WithConcurrency(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return invalid("WithConcurrency", "%d (must be at least 1)", n)
+		}
+		c.concurrency = n
+		return nil
+	}
+}
+
+// WithChunker sets Kubo's chunker for puts: "size-N" (1 ≤ N ≤ 2 MiB − 256),
+// "rabin" or "rabin-MIN-AVG-MAX" (16 ≤ MIN < AVG < MAX ≤ 2 MiB − 256); see
+// [ValidateChunker]. Only the default, [DefaultChunker], gives the CIDs the
+// other backends give for values over one chunk.
+func WithChunker(chunker string) Option {
+	return func(c *config) error {
+		if err := ValidateChunker(chunker); err != nil {
+			return invalid("WithChunker", "%v", err)
+		}
+		c.chunker = chunker
+		return nil
+	}
+}
+
+// WithPinOnAdd pins every value as it is put (default false).
+func WithPinOnAdd(pin bool) Option {
+	return func(c *config) error {
+		c.pinOnAdd = pin
+		return nil
+	}
+}
+
+// WithRetries sets how many times a request is retried after a timeout, a
+// connection error or a 429/500/502/503/504 (not after a Kubo command
+// error; see [HTTPError.Kubo]). Default [DefaultRetries]; 0 means no
+// retries; a negative count is an error.
+func WithRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithRetries", "%d (must not be negative)", n)
+		}
+		c.retries = n
+		return nil
+	}
+}
+
+// WithBackoff sets the wait before the first retry; each further retry
+// waits factor times longer, ±jitter (a fraction). Defaults
+// [DefaultInitialBackoff], [DefaultBackoffFactor] and [DefaultJitter].
+// initial must not be negative, factor is in [1, 1000] and jitter in
+// [0, 1).
+func WithBackoff(initial time.Duration, factor, jitter float64) Option {
+	return func(c *config) error {
+		switch {
+		case initial < 0:
+			return invalid("WithBackoff", "initial wait %v (must not be negative)", initial)
+		case !(factor >= 1) || factor > 1000:
+			return invalid("WithBackoff", "factor %v (must be in [1, 1000])", factor)
+		case !(jitter >= 0 && jitter < 1):
+			return invalid("WithBackoff", "jitter %v (must be in [0, 1))", jitter)
+		}
+		c.initialBackoff, c.backoffFactor, c.jitter = initial, factor, jitter
+		return nil
+	}
+}
+
+// WithMaxRetryAfter caps the wait a Retry-After header can ask for; the
+// header's wait replaces the computed backoff (default
+// [DefaultMaxRetryAfter]; 0 retries at once whatever the header says; a
+// negative cap is an error).
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("WithMaxRetryAfter", "%v (must not be negative)", d)
+		}
+		c.maxRetryAfter = d
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each HTTP request, body included; a retry gets
+// a fresh timeout. Default [DefaultRequestTimeout]; d <= 0 means no bound
+// but the caller's context.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		c.requestTimeout = max(d, 0)
+		return nil
+	}
+}
+
+// WithGatewayRest sets how many failures in a row (at least 1) move a
+// gateway to the back of the order, and how long it then rests (not
+// negative): a resting gateway is asked only when the others fail too.
+// Defaults [DefaultGatewayFails] and [DefaultGatewayRest].
+func WithGatewayRest(fails int, rest time.Duration) Option {
+	return func(c *config) error {
+		switch {
+		case fails < 1:
+			return invalid("WithGatewayRest", "%d failures (must be at least 1)", fails)
+		case rest < 0:
+			return invalid("WithGatewayRest", "rest %v (must not be negative)", rest)
+		}
+		c.gatewayFails, c.gatewayRest = fails, rest
+		return nil
+	}
+}
+
+// WithVerify turns content verification on (the default) or off. With it
+// a gateway is not trusted: every block read is re-hashed and a mismatch
+// is an error wrapping cas.ErrCorrupt, UnixFS values are read block by
+// block in the trustless raw-block format, and a put's CID is checked
+// against cas.Sum. Without it, reads are plain (ranged) GETs of the value
+// and whatever the gateway sends is returned. Reads through the RPC API
+// (no gateways) are always verified.
+func WithVerify(on bool) Option {
+	return func(c *config) error {
+		c.verify = on
+		return nil
+	}
+}
+
+// WithObserver sets a function called after every HTTP attempt with what
+// happened; it reports, among other things, which gateway served a read.
+// It runs on the requesting goroutine, concurrently with other calls, and
+// must not block. Default (or nil): none.
+func WithObserver(f func(Event)) Option {
+	return func(c *config) error {
+		c.observer = f
+		return nil
+	}
 }
 
 // parseBase checks that s is an absolute http(s) URL without query,
@@ -279,7 +347,7 @@ func parseBase(s string) (*url.URL, error) {
 		return nil, errors.New("no host")
 	}
 	if u.User != nil {
-		return nil, errors.New("credentials in the URL (use Username and Password)")
+		return nil, errors.New("credentials in the URL (use WithBasicAuth)")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("query or fragment in a base URL")

@@ -3,6 +3,7 @@ package kuboadapter
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,61 +63,101 @@ func TestValidateChunker(t *testing.T) {
 	}
 }
 
-func TestConfigValidation(t *testing.T) {
-	if _, err := New(); err != nil {
+// TestOptions: New starts from the documented defaults, each option sets
+// what it says (0 retries means none, not "the default"), and an invalid
+// value is an error wrapping ErrInvalidOption that names the option.
+func TestOptions(t *testing.T) {
+	s, err := New()
+	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	s, err := New(WithGateways("http://a:1", "http://b:2/ipfs/x"), WithRPC("http://r:3/api/v0"))
+	d := s.cfg
+	if d.concurrency != 32 || d.retries != 3 || d.initialBackoff != time.Second || d.backoffFactor != 2 ||
+		d.jitter != 0.05 || d.maxRetryAfter != 30*time.Second || d.requestTimeout != 60*time.Second ||
+		d.gatewayFails != 3 || d.gatewayRest != 30*time.Second || d.chunker != "size-1048576" || d.pinOnAdd ||
+		!d.verify || d.client != nil || d.headers != nil || d.username != "" || d.observer != nil ||
+		s.RPC() != "http://127.0.0.1:5001" || len(d.gateways) != 1 || d.gateways[0] != "http://127.0.0.1:8080/ipfs/" ||
+		!s.checkPut || s.viaRPC {
+		t.Fatalf("defaults = %+v", d)
+	}
+
+	s, err = New(WithGateways("http://a:1", "http://b:2/ipfs/x"), WithRPC("http://r:3/api/v0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := s.Config()
-	if c.RPCURL != "http://r:3" || len(c.Gateways) != 2 || c.Gateways[1] != "http://b:2/ipfs/" {
-		t.Fatalf("normalised config %+v", c)
-	}
-	if d := DefaultConfig(); d.Concurrency != 32 || d.Retries != 3 || d.InitialBackoff != time.Second ||
-		d.BackoffFactor != 2 || d.Jitter != 0.05 || d.Chunker != "size-1048576" || d.PinOnAdd || d.SkipVerify ||
-		d.RPCURL != "http://127.0.0.1:5001" || d.Gateways[0] != "http://127.0.0.1:8080" {
-		t.Fatalf("DefaultConfig() = %+v", d)
+	if gs := s.Gateways(); s.RPC() != "http://r:3" || len(gs) != 2 || gs[0].URL != "http://a:1/ipfs/" || gs[1].URL != "http://b:2/ipfs/" {
+		t.Fatalf("normalised: rpc %s, gateways %+v", s.RPC(), gs)
 	}
 	// No gateways: reads go through the RPC API.
-	if s, err := New(WithGateways()); err != nil || len(s.Config().Gateways) != 0 {
+	if s, err := New(WithGateways()); err != nil || len(s.Gateways()) != 0 || !s.viaRPC {
 		t.Fatalf("New(WithGateways()) = %v; want a store reading through the RPC", err)
 	}
+
+	client := &http.Client{}
+	observer := func(Event) {}
+	s, err = New(WithHTTPClient(client), WithHeader("X-A", "1"), WithHeader("X-A", "2"), WithBasicAuth("u", "p"),
+		WithConcurrency(5), WithChunker("rabin"), WithPinOnAdd(true), WithRetries(0),
+		WithBackoff(time.Millisecond, 3, 0), WithMaxRetryAfter(0), WithRequestTimeout(-1),
+		WithGatewayRest(1, 0), WithVerify(false), WithObserver(observer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.cfg
+	if s.client != client || s.own != nil || len(c.headers.Values("X-A")) != 2 || c.username != "u" || c.password != "p" ||
+		cap(s.sem) != 5 || c.chunker != "rabin" || !c.pinOnAdd || c.retries != 0 ||
+		c.initialBackoff != time.Millisecond || c.backoffFactor != 3 || c.jitter != 0 || c.maxRetryAfter != 0 ||
+		c.requestTimeout != 0 || c.gatewayFails != 1 || c.gatewayRest != 0 || c.verify || s.checkPut || c.observer == nil ||
+		!strings.Contains(s.addQuery, "chunker=rabin") || !strings.Contains(s.addQuery, "pin=true") {
+		t.Fatalf("options not applied: %+v", c)
+	}
+
 	bad := map[string]Option{
-		"duplicate gateway": WithGateways("http://a/", "http://a/ipfs/"),
-		"bad gateway":       WithGateways("a:1"),
-		"bad rpc":           WithRPC("localhost:5001"),
-		"chunker":           WithChunker("size-0"),
-		"concurrency":       WithConcurrency(0),
-		"retries":           WithRetries(-1),
-		"backoff":           WithBackoff(-time.Second, 2, 0),
-		"factor":            WithBackoff(time.Second, 0.5, 0),
-		"jitter":            WithBackoff(time.Second, 2, 1),
-		"retry-after":       WithMaxRetryAfter(-1),
-		"timeout":           WithRequestTimeout(-1),
-		"gateway fails":     WithGatewayRest(0, time.Second),
-		"gateway rest":      WithGatewayRest(1, -time.Second),
-		"password only":     WithBasicAuth("", "pw"),
+		"WithGateways":      WithGateways("http://a/", "http://a/ipfs/"), // listed twice
+		"WithGateways ":     WithGateways("a:1"),
+		"WithRPC":           WithRPC("localhost:5001"),
+		"WithChunker":       WithChunker("size-0"),
+		"WithConcurrency":   WithConcurrency(0),
+		"WithConcurrency ":  WithConcurrency(-3),
+		"WithRetries":       WithRetries(-1),
+		"WithBackoff":       WithBackoff(-time.Second, 2, 0),
+		"WithBackoff ":      WithBackoff(time.Second, 0.5, 0),
+		"WithBackoff  ":     WithBackoff(time.Second, 2, 1),
+		"WithMaxRetryAfter": WithMaxRetryAfter(-1),
+		"WithGatewayRest":   WithGatewayRest(0, time.Second),
+		"WithGatewayRest ":  WithGatewayRest(1, -time.Second),
+		"WithBasicAuth":     WithBasicAuth("", "pw"),
+		"WithHeader":        WithHeader("", "v"),
 	}
 	for name, o := range bad {
-		if _, err := New(o); !errors.Is(err, ErrConfig) {
-			t.Errorf("%s: err = %v; want ErrConfig", name, err)
+		name = strings.TrimSpace(name)
+		_, err := New(o)
+		if !errors.Is(err, ErrInvalidOption) || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("%s: err = %v; want ErrInvalidOption naming %s", name, err, name)
+		}
+		// DiscoverGateways takes the same options and refuses them the same way.
+		if _, err := DiscoverGateways(t.Context(), o); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("DiscoverGateways %s: err = %v; want ErrInvalidOption", name, err)
 		}
 	}
-	// NewFromConfig takes fields literally: the zero Config is invalid.
-	if _, err := NewFromConfig(Config{}); !errors.Is(err, ErrConfig) {
-		t.Errorf("NewFromConfig(Config{}) = %v; want ErrConfig", err)
-	}
-	// Options do not alias the caller's slices.
+
+	// Options do not alias the caller's slices, and an Option value used
+	// for two stores does not share state between them.
 	gws := []string{"http://a:1"}
-	s, err = New(WithGateways(gws...))
+	hdr := WithHeader("X-B", "1")
+	s1, err := New(WithGateways(gws...), hdr, hdr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gws[0] = "http://changed:1"
-	if s.Config().Gateways[0] != "http://a:1/ipfs/" {
+	if s1.Gateways()[0].URL != "http://a:1/ipfs/" {
 		t.Fatal("WithGateways aliases its argument")
+	}
+	s2, err := New(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n1, n2 := len(s1.cfg.headers.Values("X-B")), len(s2.cfg.headers.Values("X-B")); n1 != 2 || n2 != 1 {
+		t.Fatalf("one WithHeader option used by two stores: %d and %d values, want 2 and 1", n1, n2)
 	}
 }
 

@@ -30,16 +30,13 @@ import (
 // It is a start-up probe: one attempt, not retried, so a Kubo that is not
 // running is one quick error.
 func DiscoverGateways(ctx context.Context, opts ...Option) ([]string, error) {
-	cfg := DefaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	cfg.Retries = 0
-	cfg.Gateways = nil
-	s, err := NewFromConfig(cfg)
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
+	cfg.retries = 0
+	cfg.gateways = nil
+	s := newStore(cfg)
 	defer s.Close()
 	var v struct{ Value json.RawMessage }
 	_, err = s.call(ctx, rpcRequest("config", "config", url.Values{"arg": {"Addresses.Gateway"}}, func(resp *http.Response) error {
@@ -51,22 +48,22 @@ func DiscoverGateways(ctx context.Context, opts ...Option) ([]string, error) {
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("kuboadapter: no Kubo RPC API at %s (is the daemon running?): %w", s.cfg.RPCURL, op)
+			return nil, fmt.Errorf("kuboadapter: no Kubo RPC API at %s (is the daemon running?): %w", s.cfg.rpcURL, op)
 		}
-		return nil, fmt.Errorf("kuboadapter: asking Kubo at %s for its gateway: %w", s.cfg.RPCURL, err)
+		return nil, fmt.Errorf("kuboadapter: asking Kubo at %s for its gateway: %w", s.cfg.rpcURL, err)
 	}
 	var addrs []string
 	if err := json.Unmarshal(v.Value, &addrs); err != nil {
 		var one string
 		if err := json.Unmarshal(v.Value, &one); err != nil {
-			return nil, fmt.Errorf("kuboadapter: Kubo at %s: Addresses.Gateway is %s, not a multiaddr or a list", s.cfg.RPCURL, v.Value)
+			return nil, fmt.Errorf("kuboadapter: Kubo at %s: Addresses.Gateway is %s, not a multiaddr or a list", s.cfg.rpcURL, v.Value)
 		}
 		if one != "" {
 			addrs = []string{one}
 		}
 	}
 	rpcHost := ""
-	if u, err := url.Parse(s.cfg.RPCURL); err == nil {
+	if u, err := url.Parse(s.cfg.rpcURL); err == nil {
 		rpcHost = u.Hostname()
 	}
 	var out []string

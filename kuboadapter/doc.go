@@ -4,6 +4,19 @@
 // [cas.Store], [cas.RangeGetter] and [cas.Pinner], and passes the
 // cas/castest conformance suite against a real Kubo 0.43.1 daemon.
 //
+// # Configuration
+//
+// [New] takes options; each With* function documents its default, and an
+// invalid value makes New return an error wrapping [ErrInvalidOption]
+// that names the option:
+//
+//	s, err := kuboadapter.New(
+//		kuboadapter.WithRPC("http://127.0.0.1:5001"),
+//		kuboadapter.WithGateways("http://127.0.0.1:8080", "https://ipfs.io"),
+//		kuboadapter.WithRetries(0),   // fail at once
+//		kuboadapter.WithVerify(true), // the default: gateways are not trusted
+//	)
+//
 // # Wire protocol
 //
 // Put is one request:
@@ -44,7 +57,7 @@
 // is read through its dag-pb nodes, fetching only the leaves that overlap
 // the requested range (internal/unixfile). A mismatch is an error wrapping
 // cas.ErrCorrupt, and the next gateway, if any, is asked. With
-// [Config.SkipVerify] reads are single plain (ranged) GETs of the value —
+// [WithVerify](false) reads are single plain (ranged) GETs of the value —
 // one request instead of one per block, and the bytes are whatever the
 // gateway sends. docs/benchmarks.md measures both.
 //
@@ -61,12 +74,12 @@
 //
 // # Retries and failover
 //
-// Each request has its own timeout ([Config.RequestTimeout]); a caller's
+// Each request has its own timeout ([WithRequestTimeout]); a caller's
 // context bounds the whole call. Timeouts, connection errors, bodies cut
 // short and the statuses 429, 500, 502, 503 and 504 are retried up to
-// [Config.Retries] times with exponential backoff (1 s, 2 s, 4 s by
+// [WithRetries] times with exponential backoff (1 s, 2 s, 4 s by
 // default, ±5 % jitter); a Retry-After header replaces the computed wait,
-// capped by [Config.MaxRetryAfter]. Nothing is retried that cannot succeed:
+// capped by [WithMaxRetryAfter]. Nothing is retried that cannot succeed:
 // other 4xx answers fail at once, and so does a 500 that carries Kubo's
 // JSON error object ({"Message", "Code", "Type": "error"}), which is how
 // Kubo reports every failed command (a pin that is not there, an unknown
@@ -83,10 +96,10 @@
 // With several gateways, each attempt tries them in order until one serves.
 // A gateway that answers 404 does not have the block: the next is asked,
 // and only if none has it is the result cas.ErrNotFound. A gateway that
-// fails [Config.GatewayFails] times in a row (or sends corrupt bytes) is
-// moved to the back and rested for [Config.GatewayRest]: it is asked only
-// when every other gateway fails. [Store.Gateways] reports each gateway's
-// record and [Config.Observer] receives an [Event] for every attempt,
+// fails several times in a row (3 by default) or sends corrupt bytes is
+// moved to the back and rested (30 s by default; see [WithGatewayRest]): it
+// is asked only when every other gateway fails. [Store.Gateways] reports each gateway's
+// record and [WithObserver]'s function receives an [Event] for every attempt,
 // naming the endpoint that served or failed.
 //
 // Unpin and UpdatePin are not idempotent; when an attempt whose answer was
@@ -95,7 +108,7 @@
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use. At most [Config.Concurrency] HTTP
+// A Store is safe for concurrent use. At most [WithConcurrency] HTTP
 // requests are in flight at once across all callers (a UnixFS read fetches
 // up to unixfile.Parallel blocks of a node at a time, within that limit).
 package kuboadapter

@@ -29,7 +29,7 @@ import (
 // Kubo node: puts and pins go to its RPC API, reads to one or more HTTP
 // gateways. It is safe for concurrent use.
 type Store struct {
-	cfg      Config
+	cfg      config
 	client   *http.Client
 	own      *http.Transport // the transport New built, closed by Close
 	sem      chan struct{}
@@ -48,33 +48,29 @@ var (
 	_ cas.Pinner      = (*Store)(nil)
 )
 
-// New returns a Store configured by [DefaultConfig] changed by opts. It
-// does not contact Kubo.
+// New returns a Store for the Kubo node the options name (by default a
+// local one: RPC on 127.0.0.1:5001, gateway on 127.0.0.1:8080). An invalid
+// option is an error wrapping [ErrInvalidOption] that names it. New does
+// not contact Kubo.
 func New(opts ...Option) (*Store, error) {
-	cfg := DefaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return NewFromConfig(cfg)
-}
-
-// NewFromConfig returns a Store for cfg, which is used as given (see
-// [Config]); errors wrap [ErrConfig]. It does not contact Kubo.
-func NewFromConfig(cfg Config) (*Store, error) {
-	cfg, err := cfg.validate()
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
+	return newStore(cfg), nil
+}
+
+func newStore(cfg config) *Store {
 	s := &Store{
 		cfg:      cfg,
-		client:   cfg.Client,
-		sem:      make(chan struct{}, cfg.Concurrency),
-		rpc:      &endpoint{base: cfg.RPCURL + "/api/v0/"},
-		gateways: &pool{fails: cfg.GatewayFails, rest: cfg.GatewayRest},
-		checkPut: !cfg.SkipVerify && cfg.Chunker == DefaultChunker,
-		viaRPC:   len(cfg.Gateways) == 0,
+		client:   cfg.client,
+		sem:      make(chan struct{}, cfg.concurrency),
+		rpc:      &endpoint{base: cfg.rpcURL + "/api/v0/"},
+		gateways: &pool{fails: cfg.gatewayFails, rest: cfg.gatewayRest},
+		checkPut: cfg.verify && cfg.chunker == DefaultChunker,
+		viaRPC:   len(cfg.gateways) == 0,
 	}
-	for _, g := range cfg.Gateways {
+	for _, g := range cfg.gateways {
 		s.gateways.order = append(s.gateways.order, &endpoint{base: g, gateway: true})
 	}
 	if s.client == nil {
@@ -82,8 +78,8 @@ func NewFromConfig(cfg Config) (*Store, error) {
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          2 * cfg.Concurrency,
-			MaxIdleConnsPerHost:   cfg.Concurrency,
+			MaxIdleConns:          2 * cfg.concurrency,
+			MaxIdleConnsPerHost:   cfg.concurrency,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
@@ -92,8 +88,8 @@ func NewFromConfig(cfg Config) (*Store, error) {
 	}
 	q := url.Values{}
 	q.Set("hash", "blake3")
-	q.Set("chunker", cfg.Chunker)
-	q.Set("pin", strconv.FormatBool(cfg.PinOnAdd))
+	q.Set("chunker", cfg.chunker)
+	q.Set("pin", strconv.FormatBool(cfg.pinOnAdd))
 	q.Set("cid-version", "1")
 	// Kubo's defaults for CIDv1, stated so that the node's Import.* config
 	// cannot change the CIDs.
@@ -101,23 +97,19 @@ func NewFromConfig(cfg Config) (*Store, error) {
 	q.Set("trickle", "false")
 	q.Set("max-file-links", strconv.Itoa(cas.MaxLinks))
 	s.addQuery = q.Encode()
-	return s, nil
+	return s
 }
 
-// Config returns the store's configuration, with URLs normalised.
-func (s *Store) Config() Config {
-	c := s.cfg
-	c.Gateways = slices.Clone(c.Gateways)
-	c.Headers = c.Headers.Clone()
-	return c
-}
+// RPC returns the RPC API base URL the store uses, normalised (no
+// trailing slash or /api/v0). [Store.Gateways] lists the gateways.
+func (s *Store) RPC() string { return s.cfg.rpcURL }
 
 // Gateways reports each gateway's record, in the order the next read will
 // try them.
 func (s *Store) Gateways() []GatewayStatus { return s.gateways.status() }
 
 // Close releases idle connections of the HTTP client New built (a client
-// given in the config is left alone). The store stays usable.
+// given with WithHTTPClient is left alone). The store stays usable.
 func (s *Store) Close() error {
 	if s.own != nil {
 		s.own.CloseIdleConnections()
@@ -287,7 +279,7 @@ func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([
 		err error
 	)
 	switch {
-	case !s.cfg.SkipVerify || empty || s.viaRPC:
+	case s.cfg.verify || empty || s.viaRPC:
 		// The RPC API has no ranged read of a block, so RPC reads are
 		// block by block (fetching only the leaves a range overlaps).
 		out, err = s.getVerified(ctx, op, id, r)

@@ -213,7 +213,7 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 			}
 			skip[ep] = true
 		}
-		if !anyRetryable || round == s.cfg.Retries {
+		if !anyRetryable || round == s.cfg.retries {
 			switch {
 			case lastCorrupt != nil:
 				return maybeSent, lastCorrupt // a gateway lied: say so first
@@ -232,7 +232,7 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 		}
 		wait := s.backoff(round)
 		if hint >= 0 {
-			wait = min(hint, s.cfg.MaxRetryAfter)
+			wait = min(hint, s.cfg.maxRetryAfter)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -247,8 +247,8 @@ func (s *Store) run(ctx context.Context, req *request, endpoints func() []*endpo
 // backoff is the wait before retry round+1: InitialBackoff ×
 // BackoffFactor^round, ±Jitter.
 func (s *Store) backoff(round int) time.Duration {
-	d := float64(s.cfg.InitialBackoff) * math.Pow(s.cfg.BackoffFactor, float64(round))
-	d *= 1 + s.cfg.Jitter*(2*rand.Float64()-1)
+	d := float64(s.cfg.initialBackoff) * math.Pow(s.cfg.backoffFactor, float64(round))
+	d *= 1 + s.cfg.jitter*(2*rand.Float64()-1)
 	if d > float64(math.MaxInt64/2) {
 		return math.MaxInt64 / 2
 	}
@@ -287,8 +287,8 @@ func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) 
 	u := ep.base + req.path
 	var status int
 	defer func() {
-		if s.cfg.Observer != nil {
-			s.cfg.Observer(Event{
+		if s.cfg.observer != nil {
+			s.cfg.observer(Event{
 				Op: req.op, Endpoint: ep.base, Gateway: ep.gateway, Method: req.method, URL: redact(u),
 				Attempt: n, Status: status, Err: o.err, Duration: time.Since(start),
 			})
@@ -304,9 +304,9 @@ func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) 
 	defer func() { <-s.sem }()
 
 	actx := ctx
-	if s.cfg.RequestTimeout > 0 {
+	if s.cfg.requestTimeout > 0 {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		actx, cancel = context.WithTimeout(ctx, s.cfg.requestTimeout)
 		defer cancel()
 	}
 	var body io.Reader
@@ -320,14 +320,14 @@ func (s *Store) attempt(ctx context.Context, ep *endpoint, req *request, n int) 
 	if req.body != nil {
 		hr.ContentLength = req.bodyLen
 	}
-	for k, vs := range s.cfg.Headers {
+	for k, vs := range s.cfg.headers {
 		hr.Header[k] = append([]string(nil), vs...)
 	}
 	for k, vs := range req.header {
 		hr.Header[k] = append([]string(nil), vs...)
 	}
-	if s.cfg.Username != "" {
-		hr.SetBasicAuth(s.cfg.Username, s.cfg.Password)
+	if s.cfg.username != "" {
+		hr.SetBasicAuth(s.cfg.username, s.cfg.password)
 	}
 	resp, err := s.client.Do(hr)
 	if err != nil {

@@ -140,7 +140,7 @@ func BenchmarkConvert(b *testing.B) {
 	var peak uint64
 	for b.Loop() {
 		peak = max(peak, peakHeap(func() {
-			if _, err := Convert(ctx, d.cs, d.hroot, ConvertOptions{}); err != nil {
+			if _, err := Convert(ctx, d.cs, d.hroot); err != nil {
 				b.Fatal(err)
 			}
 		}))
@@ -157,7 +157,7 @@ func BenchmarkConvert(b *testing.B) {
 func BenchmarkRandomGet(b *testing.B) {
 	d := loadBench(b)
 	ctx := context.Background()
-	sroot, err := Convert(ctx, d.cs, d.hroot, ConvertOptions{})
+	sroot, err := Convert(ctx, d.cs, d.hroot)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -167,10 +167,10 @@ func BenchmarkRandomGet(b *testing.B) {
 		name string
 		open opener
 	}{
-		{"hamt", func() (zarr.Store, error) { return hamtstore.Open(ctx, d.cs, d.hroot, true) }},
-		{"sharded-sparse", func() (zarr.Store, error) { return Open(ctx, d.cs, sroot, Options{ReadOnly: true}) }},
+		{"hamt", func() (zarr.Store, error) { return hamtstore.Open(ctx, d.cs, d.hroot, hamtstore.WithReadOnly()) }},
+		{"sharded-sparse", func() (zarr.Store, error) { return Open(ctx, d.cs, sroot, WithReadOnly()) }},
 		{"sharded-full", func() (zarr.Store, error) {
-			return Open(ctx, d.cs, sroot, Options{ReadOnly: true, FullShardReads: true})
+			return Open(ctx, d.cs, sroot, WithReadOnly(), WithFullShardReads())
 		}},
 	}
 	key := func(r *rand.Rand) string {

@@ -12,21 +12,6 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// ConvertOptions configure Convert. The zero value is valid.
-type ConvertOptions struct {
-	// ChunksPerShard of the new store (DefaultChunksPerShard, 6250, when 0).
-	ChunksPerShard int
-	// Progress, when set, is called after every ProgressEvery keys and once
-	// at the end of each phase.
-	Progress func(ConvertProgress)
-	// ProgressEvery is the key interval between Progress calls (default 1000).
-	ProgressEvery int
-	// CacheBytes bounds the source HAMT's node cache and the new store's
-	// shard cache (defaults when 0). Dirty shards are held until the final
-	// flush: about 60 bytes per chunk.
-	CacheBytes int64
-}
-
 // ConvertProgress reports a conversion's progress.
 type ConvertProgress struct {
 	Phase    string // "metadata", "chunks" or "flush"
@@ -48,10 +33,29 @@ type ConvertProgress struct {
 // store cannot index (an unsupported chunk key encoding, a changed chunk
 // shape), is an error naming it, and cs is left as it was. (py-hamt drops
 // out-of-range chunks silently; a converter that loses data should say so.)
-func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOptions) (cid.Cid, error) {
+//
+// WithChunksPerShard, WithCacheBytes and WithFlushParallel shape the new
+// store, and WithProgress reports progress. WithReadOnly,
+// WithManifestVersion(ManifestV1), WithPrimaryArray and
+// WithUnregisteredChunksToMetadata do not apply and are refused.
+func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ...Option) (cid.Cid, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
+	}
+	switch {
+	case cfg.readOnly:
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", invalid("WithReadOnly", "a new store cannot be read-only"))
+	case cfg.version != ManifestV2:
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", invalid("WithManifestVersion", "Convert writes %s", ManifestV2))
+	case cfg.primary:
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", invalid("WithPrimaryArray", "Convert registers arrays from their metadata"))
+	case cfg.unregisteredChunksToMeta:
+		return cid.Undef, fmt.Errorf("sharded: convert: %w", invalid("WithUnregisteredChunksToMetadata", "Convert rejects a chunk of an unknown array"))
+	}
 	var hopts []hamt.Option
-	if opts.CacheBytes > 0 {
-		hopts = append(hopts, hamt.WithCacheBytes(opts.CacheBytes))
+	if cfg.cacheBytesSet {
+		hopts = append(hopts, hamt.WithCacheBytes(cfg.cacheBytes))
 	}
 	src, err := hamt.OpenView(ctx, cs, hamtRoot, hopts...)
 	if err != nil {
@@ -61,19 +65,16 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 	// group documents, a rewritten root zarr.json) are held back; shards
 	// and the manifest are only written by the final Flush anyway.
 	staged := &stagedCAS{base: cs}
-	dst, err := Create(staged, Options{ChunksPerShard: opts.ChunksPerShard, CacheBytes: opts.CacheBytes})
+	dst, err := Create(staged, opts...)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("sharded: convert: %w", err)
 	}
-	every := opts.ProgressEvery
-	if every <= 0 {
-		every = 1000
-	}
+	every := cfg.progressEvery
 	var p ConvertProgress
 	report := func(done bool) {
-		if opts.Progress != nil {
+		if cfg.progress != nil {
 			p.Done = done
-			opts.Progress(p)
+			cfg.progress(p)
 		}
 	}
 	p.Phase = "metadata"
@@ -130,7 +131,7 @@ func Convert(ctx context.Context, cs cas.Store, hamtRoot cid.Cid, opts ConvertOp
 // runs it first, so that a bad key fails the command before the import.
 func CheckDataset(ctx context.Context, src zarr.ListableStore) error {
 	scratch := &stagedCAS{} // holds the metadata documents; never committed
-	dst, err := Create(scratch, Options{})
+	dst, err := Create(scratch)
 	if err != nil {
 		return fmt.Errorf("sharded: check: %w", err)
 	}

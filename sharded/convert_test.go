@@ -70,10 +70,10 @@ func TestConvertRoundTrip(t *testing.T) {
 
 	cc := &countingStore{Store: cs}
 	var prog []ConvertProgress
-	root, err := Convert(ctx, cc, hroot, ConvertOptions{ChunksPerShard: 4, ProgressEvery: 3, Progress: func(p ConvertProgress) { prog = append(prog, p) }})
+	root, err := Convert(ctx, cc, hroot, WithChunksPerShard(4), WithProgress(func(p ConvertProgress) { prog = append(prog, p) }, 3))
 	must(t, err)
 	// Only shards and the manifest were written: no chunk bytes.
-	st, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	st, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	nShards := 0
 	for _, a := range st.Arrays() {
@@ -141,7 +141,7 @@ func TestConvertUnclassifiable(t *testing.T) {
 	must(t, hs.Set(ctx, "stray", []byte("x")))
 	hroot, err := hs.Flush(ctx)
 	must(t, err)
-	if _, err := Convert(ctx, cs, hroot, ConvertOptions{}); err == nil {
+	if _, err := Convert(ctx, cs, hroot); err == nil {
 		t.Error("stray key accepted")
 	}
 }

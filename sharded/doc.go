@@ -8,6 +8,16 @@
 // chunks per shard a million chunks need 160 shard blocks, and a warm store
 // finds any chunk's CID in memory (docs/benchmarks.md, "Sharded store").
 //
+// # Options
+//
+// Create, Open and Convert take options; each With* function documents its
+// default, and an invalid value is an error wrapping [ErrInvalidOption]
+// that names the option:
+//
+//	s, err := sharded.Create(cs, sharded.WithChunksPerShard(1024))
+//	…
+//	ro, err := sharded.Open(ctx, cs, root, sharded.WithReadOnly(), sharded.WithFullShardReads())
+//
 // # Wire schema
 //
 // Every block is CIDv1 with a BLAKE3-256 multihash (package cas). Metadata
@@ -88,7 +98,7 @@
 // of the wrong rank or out of range make Set a no-op, Get absent, Delete a
 // no-op and Exists false (py-hamt swallows them); in a v1 store they are
 // ErrChunkCoords errors. A chunk of a path with no index fails Set with
-// ErrNoArrayIndex (unless Options.UnregisteredChunksToMetadata), and reads,
+// ErrNoArrayIndex (unless WithUnregisteredChunksToMetadata), and reads,
 // Exists and Delete fall back to the metadata map, as they do for a null
 // slot (legacy chunks). v1 stores index one "primary" array; coordinate
 // arrays (time, lat, lon, latitude, longitude, forecast_reference_time,
@@ -119,19 +129,19 @@
 //
 // # Shard cache and concurrency
 //
-// Decoded shards live in an LRU bounded in bytes (Options.CacheBytes,
+// Decoded shards live in an LRU bounded in bytes ([WithCacheBytes],
 // 100 MB by default). Dirty shards are never evicted, so a large write
 // session overflows the bound rather than lose data until Flush. Concurrent
 // misses on one shard fetch and decode it once. A read-only store by
 // default reads the one entry it needs straight from the shard block
 // (checking the list header against chunks_per_shard and skipping the items
 // before the slot) and caches nothing, as py-hamt's "sparse" mode does;
-// Options.FullShardReads caches whole shards instead, which makes warm
+// [WithFullShardReads] caches whole shards instead, which makes warm
 // reads one block fetch (the chunk) rather than two.
 //
 // Writers are serialized; readers run in parallel with each other and with
 // writers and see each write once Set returns. Flush saves the dirty shards
-// (Options.FlushParallel at once), then the manifest if anything changed,
+// ([WithFlushParallel] at once), then the manifest if anything changed,
 // and returns the root CID.
 //
 // # Errors

@@ -29,7 +29,7 @@ func (s *Store) flushLocked(ctx context.Context) (cid.Cid, error) {
 	keys := slices.Collect(maps.Keys(dirty))
 	saved := make([]cid.Cid, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.FlushParallel)
+	g.SetLimit(s.cfg.flushParallel)
 	for i, k := range keys {
 		g.Go(func() error {
 			b, err := encodeShard(dirty[k])

@@ -88,7 +88,7 @@ func FuzzDecodeShard(f *testing.F) {
 // keyEncodingRoot is a v2 root whose arrays record chunk_key_encoding.
 func keyEncodingRoot(f *testing.F) []byte {
 	cs := blockstore.NewMemory()
-	s, err := Create(cs, Options{ChunksPerShard: 3})
+	s, err := Create(cs, WithChunksPerShard(3))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -110,11 +110,20 @@ func TestGolden(t *testing.T) {
 		for name, sc := range scs {
 			t.Run(ver+"/"+name, func(t *testing.T) {
 				cs := blockstore.NewMemory()
-				opts := Options{ChunksPerShard: sc.Open.ChunksPerShard, ArrayShape: sc.Open.ArrayShape, ChunkShape: sc.Open.ChunkShape, PrimaryArrayPath: sc.Open.PrimaryArrayPath, Version: sc.Open.ManifestVersion}
-				if opts.Version == "" && opts.ArrayShape != nil {
-					opts.Version = ManifestV1 // py-hamt's shape-based constructor
+				var opts []Option
+				if sc.Open.ChunksPerShard != 0 {
+					opts = append(opts, WithChunksPerShard(sc.Open.ChunksPerShard))
 				}
-				s, err := Create(cs, opts)
+				if sc.Open.ArrayShape != nil {
+					opts = append(opts, WithPrimaryArray(sc.Open.PrimaryArrayPath, sc.Open.ArrayShape, sc.Open.ChunkShape))
+				}
+				switch {
+				case sc.Open.ManifestVersion != "":
+					opts = append(opts, WithManifestVersion(sc.Open.ManifestVersion))
+				case sc.Open.ArrayShape != nil:
+					opts = append(opts, WithManifestVersion(ManifestV1)) // py-hamt's shape-based constructor
+				}
+				s, err := Create(cs, opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -163,11 +172,11 @@ func TestGolden(t *testing.T) {
 				if sc.Readback == nil {
 					return
 				}
-				sparse, err := Open(ctx, cs, root, Options{ReadOnly: true})
+				sparse, err := Open(ctx, cs, root, WithReadOnly())
 				if err != nil {
 					t.Fatal(err)
 				}
-				full, err := Open(ctx, cs, root, Options{ReadOnly: true, FullShardReads: true})
+				full, err := Open(ctx, cs, root, WithReadOnly(), WithFullShardReads())
 				if err != nil {
 					t.Fatal(err)
 				}

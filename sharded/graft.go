@@ -11,32 +11,33 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// GraftOptions choose the arrays Graft copies between.
-type GraftOptions struct {
-	// SourcePath is the array of the source store (default: its primary).
-	SourcePath *string
-	// TargetPath is the array of this store (default: the source path).
-	TargetPath *string
-}
-
 // Graft copies the chunk CIDs of an array of the sharded store at
 // sourceRoot into an array of this store, shifted by chunkOffset (in chunk
 // coordinates). Null slots of the source leave the target alone. A
 // non-null chunk that would land outside the target is an ErrChunkCoords
 // error, reported before anything changes (py-hamt stops half-way).
-func (s *Store) Graft(ctx context.Context, sourceRoot cid.Cid, chunkOffset []int, opts GraftOptions) error {
+func (s *Store) Graft(ctx context.Context, sourceRoot cid.Cid, chunkOffset []int, opts ...GraftOption) error {
+	var o graftConfig
+	for _, f := range opts {
+		if f == nil {
+			continue
+		}
+		if err := f(&o); err != nil {
+			return fmt.Errorf("sharded: graft: %w", err)
+		}
+	}
 	if s.readOnly {
 		return &zarr.KeyError{Op: "graft", Key: sourceRoot.String(), Err: zarr.ErrReadOnly}
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	src, err := Open(ctx, s.cs, sourceRoot, Options{ReadOnly: true, FullShardReads: true, CacheBytes: s.opts.CacheBytes})
+	src, err := Open(ctx, s.cs, sourceRoot, WithReadOnly(), WithFullShardReads(), WithCacheBytes(s.cfg.cacheBytes))
 	if err != nil {
 		return fmt.Errorf("sharded: graft: %w", err)
 	}
 	var sp string
-	if opts.SourcePath != nil {
-		sp = normPath(*opts.SourcePath)
+	if o.sourcePath != nil {
+		sp = normPath(*o.sourcePath)
 	} else {
 		p, ok := src.PrimaryArrayPath()
 		if !ok && src.v2() {
@@ -49,8 +50,8 @@ func (s *Store) Graft(ctx context.Context, sourceRoot cid.Cid, chunkOffset []int
 		return fmt.Errorf("sharded: graft: source: %w %q", ErrNoArrayIndex, sp)
 	}
 	tp := sp
-	if opts.TargetPath != nil {
-		tp = normPath(*opts.TargetPath)
+	if o.targetPath != nil {
+		tp = normPath(*o.targetPath)
 	}
 	ta := s.indexFor(tp)
 	if ta == nil {

@@ -120,10 +120,10 @@ func TestConvertDotSeparator(t *testing.T) {
 	must(t, err)
 	hroot, err := hs.Flush(ctx)
 	must(t, err)
-	root, err := Convert(ctx, cs, hroot, ConvertOptions{ChunksPerShard: 7})
+	root, err := Convert(ctx, cs, hroot, WithChunksPerShard(7))
 	must(t, err)
-	for _, opts := range []Options{{ReadOnly: true}, {ReadOnly: true, FullShardReads: true}} {
-		st, err := Open(ctx, cs, root, opts)
+	for _, opts := range [][]Option{{WithReadOnly()}, {WithReadOnly(), WithFullShardReads()}} {
+		st, err := Open(ctx, cs, root, opts...)
 		must(t, err)
 		sameDataset(t, dir, st)
 	}
@@ -193,10 +193,10 @@ func TestKeyEncodings(t *testing.T) {
 	sameDataset(t, ref, s)
 	root, err := s.Flush(ctx)
 	must(t, err)
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	sameDataset(t, ref, ro)
-	rw, err := Open(ctx, cs, root, Options{})
+	rw, err := Open(ctx, cs, root)
 	must(t, err)
 	sameDataset(t, ref, rw)
 	for _, c := range []struct{ dir, want string }{
@@ -235,7 +235,7 @@ func TestZarrV2ArrayKeys(t *testing.T) {
 	must(t, s.Set(ctx, "b/0/1", []byte("b01")))
 	root, err := s.Flush(ctx)
 	must(t, err)
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	want := []string{".zgroup", "a/.zarray", "a/1.0", "b/.zarray", "b/0/1"}
 	if got := sortedKeys(t, ro); !slices.Equal(got, want) {
@@ -317,7 +317,7 @@ func TestConvertChecksBeforeWriting(t *testing.T) {
 			hroot, err := hs.Flush(ctx)
 			must(t, err)
 			before := countBlocks(t, cs)
-			_, err = Convert(ctx, cs, hroot, ConvertOptions{ChunksPerShard: 2})
+			_, err = Convert(ctx, cs, hroot, WithChunksPerShard(2))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("convert: %v; want an error naming %s", err, c.want)
 			}

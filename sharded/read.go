@@ -141,7 +141,7 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	s.mu.RLock()
 	lk := s.effectiveReadKey(key)
 	s.mu.RUnlock()
-	sparse := s.readOnly && !s.opts.FullShardReads && r.IsAll()
+	sparse := s.readOnly && !s.cfg.fullShardReads && r.IsAll()
 	l, c, ok, err := s.chunkCID(ctx, lk, sparse)
 	if err != nil {
 		return nil, &zarr.KeyError{Op: "get", Key: key, Err: err}

@@ -2,7 +2,6 @@ package sharded
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,47 +16,13 @@ import (
 	"github.com/ipld/go-ipld-prime/node/basicnode"
 )
 
-// Options configure Create and Open. The zero value is valid.
-type Options struct {
-	// ChunksPerShard is the shard size of a new store and the default for
-	// arrays registered later (DefaultChunksPerShard when 0). Ignored by
-	// Open, which uses the manifest's.
-	ChunksPerShard int
-	// Version of a new store: ManifestV2 (default) or ManifestV1. A v1
-	// store needs ArrayShape and ChunkShape.
-	Version string
-	// ArrayShape and ChunkShape seed an array index at creation: the v1
-	// global index, or the v2 index of PrimaryArrayPath. Both or neither.
-	ArrayShape, ChunkShape []int
-	// PrimaryArrayPath is the path of the seeded v2 index ("" = root array).
-	PrimaryArrayPath string
-	// CacheBytes bounds the shard cache (DefaultCacheBytes when 0). Dirty
-	// shards are never evicted, so writes may overflow it until Flush.
-	CacheBytes int64
-	// ReadOnly opens a store that refuses writes.
-	ReadOnly bool
-	// FullShardReads makes a read-only store fetch, decode and cache whole
-	// shards on chunk reads. By default it reads the one entry it needs
-	// from the shard block without decoding the rest and caches nothing
-	// (py-hamt's shard_read_mode "sparse").
-	FullShardReads bool
-	// UnregisteredChunksToMetadata stores a chunk whose array path has no
-	// index in the metadata map, where reads already look for legacy
-	// chunks, instead of failing with ErrNoArrayIndex (py-hamt fails). The
-	// generic Zarr store contract (zarrtest) needs it; datasets written with
-	// array metadata first never do.
-	UnregisteredChunksToMetadata bool
-	// FlushParallel bounds the shards saved at once (DefaultFlushParallel).
-	FlushParallel int
-}
-
 // Store is a Zarr store that keeps each array's chunk CIDs in fixed-size
 // DAG-CBOR shards under one manifest block (see the package doc). It is
 // safe for concurrent use: writes are serialized, reads run in parallel
 // with each other and with writes.
 type Store struct {
 	cs       cas.Store
-	opts     Options
+	cfg      config
 	readOnly bool
 
 	writeMu sync.Mutex // serializes writers (py-hamt's _write_lock)
@@ -87,59 +52,45 @@ var (
 	_ zarr.CapabilityStore = (*Store)(nil)
 )
 
-func (o *Options) norm() {
-	if o.CacheBytes <= 0 {
-		o.CacheBytes = DefaultCacheBytes
-	}
-	if o.FlushParallel <= 0 {
-		o.FlushParallel = DefaultFlushParallel
-	}
-	if o.ChunksPerShard == 0 {
-		o.ChunksPerShard = DefaultChunksPerShard
-	}
-}
-
-func newStore(cs cas.Store, opts Options) *Store {
-	opts.norm()
+func newStore(cs cas.Store, cfg config) *Store {
 	return &Store{
 		cs:       cs,
-		opts:     opts,
-		readOnly: opts.ReadOnly,
+		cfg:      cfg,
+		readOnly: cfg.readOnly,
 		metaSeq:  map[string]uint64{},
 		arrays:   map[string]*arrayIndex{},
 		meta:     &zarr.MetadataCache{},
-		cache:    newShardCache(opts.CacheBytes),
+		cache:    newShardCache(cfg.cacheBytes),
 	}
 }
 
 // Create returns a new, empty, writable store in cs (nothing is written
-// until Flush). It writes a v2 manifest unless opts.Version is ManifestV1.
-func Create(cs cas.Store, opts Options) (*Store, error) {
-	if opts.ReadOnly {
-		return nil, errors.New("sharded: create: a new store cannot be read-only")
+// until Flush). It writes a v2 manifest unless WithManifestVersion says
+// ManifestV1. It refuses WithReadOnly.
+func Create(cs cas.Store, opts ...Option) (*Store, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("sharded: create: %w", err)
 	}
-	s := newStore(cs, opts)
-	cps := s.opts.ChunksPerShard
-	if cps <= 0 || cps > MaxChunksPerShard {
-		return nil, fmt.Errorf("sharded: create: %w: chunks_per_shard must be a positive integer (at most %d), got %d", ErrGeometry, MaxChunksPerShard, cps)
+	if cfg.readOnly {
+		return nil, fmt.Errorf("sharded: create: %w", invalid("WithReadOnly", "a new store cannot be read-only"))
 	}
-	if (opts.ArrayShape == nil) != (opts.ChunkShape == nil) {
-		return nil, fmt.Errorf("sharded: create: %w: array_shape and chunk_shape must both be given", ErrGeometry)
-	}
-	switch opts.Version {
-	case "", ManifestV2:
+	s := newStore(cs, cfg)
+	cps := cfg.chunksPerShard
+	switch cfg.version {
+	case ManifestV2:
 		s.m = &manifest{version: ManifestV2, metadata: map[string]cid.Cid{}, extra: v2RootExtra(cps)}
 		s.defaultCPS = cps
-		if opts.ArrayShape != nil {
-			if _, err := s.registerIndex(normPath(opts.PrimaryArrayPath), opts.ArrayShape, opts.ChunkShape, cps, keyEncoding{}); err != nil {
+		if cfg.primary {
+			if _, err := s.registerIndex(normPath(cfg.primaryPath), cfg.arrayShape, cfg.chunkShape, cps, keyEncoding{}); err != nil {
 				return nil, fmt.Errorf("sharded: create: %w", err)
 			}
 		}
 	case ManifestV1:
-		if opts.ArrayShape == nil {
-			return nil, fmt.Errorf("sharded: create: %w: array_shape and chunk_shape must be provided for a v1 store", ErrGeometry)
+		if !cfg.primary {
+			return nil, fmt.Errorf("sharded: create: %w: array_shape and chunk_shape must be provided for a v1 store (WithPrimaryArray)", ErrGeometry)
 		}
-		g, err := newGeometry(opts.ArrayShape, opts.ChunkShape, cps)
+		g, err := newGeometry(cfg.arrayShape, cfg.chunkShape, cps)
 		if err != nil {
 			return nil, fmt.Errorf("sharded: create: %w", err)
 		}
@@ -148,19 +99,21 @@ func Create(cs cas.Store, opts Options) (*Store, error) {
 			extra: map[string]datamodel.Node{"manifest_version": basicnode.NewString(ManifestV1)}}
 		s.arrays[""] = a
 		s.defaultCPS = cps
-	default:
-		return nil, fmt.Errorf("sharded: create: %w: %q", ErrManifestVersion, opts.Version)
 	}
 	s.dirtyRoot = true
 	return s, nil
 }
 
-// Open opens the store whose manifest block is root: read-only when
-// opts.ReadOnly, writable otherwise. Both manifest versions are read. A v1
+// Open opens the store whose manifest block is root: read-only with
+// WithReadOnly, writable otherwise. Both manifest versions are read. A v1
 // root from py-hamt 3.3 has no primary_array_path; Open infers it (the only
 // non-coordinate array whose metadata shape and chunk shape equal the index
 // geometry) and, on a writable store, records it at the next Flush.
-func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts Options) (*Store, error) {
+func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts ...Option) (*Store, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("sharded: open: %w", err)
+	}
 	b, err := cs.Get(ctx, root)
 	if err != nil {
 		return nil, fmt.Errorf("sharded: open %s: %w", root, err)
@@ -169,7 +122,7 @@ func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts Options) (*Store
 	if err != nil {
 		return nil, fmt.Errorf("sharded: open %s: %w", root, err)
 	}
-	s := newStore(cs, opts)
+	s := newStore(cs, cfg)
 	s.m = m
 	s.root = root
 	for _, k := range m.metaKeys {

@@ -46,14 +46,14 @@ func get(t *testing.T, s zarr.Store, key string) string {
 
 func newV2(t *testing.T, cps int) (*Store, *blockstore.Store) {
 	cs := blockstore.NewMemory()
-	s, err := Create(cs, Options{ChunksPerShard: cps})
+	s, err := Create(cs, WithChunksPerShard(cps))
 	must(t, err)
 	return s, cs
 }
 
 func TestConformance(t *testing.T) {
 	zarrtest.TestStore(t, func(t *testing.T) zarr.Store {
-		s, err := Create(blockstore.NewMemory(), Options{ChunksPerShard: 3, UnregisteredChunksToMetadata: true})
+		s, err := Create(blockstore.NewMemory(), WithChunksPerShard(3), WithUnregisteredChunksToMetadata())
 		must(t, err)
 		return s
 	})
@@ -71,7 +71,7 @@ func TestConformance(t *testing.T) {
 		root, err := s.Flush(ctx)
 		must(t, err)
 		for _, full := range []bool{false, true} {
-			ro, err := Open(ctx, cs, root, Options{ReadOnly: true, FullShardReads: full})
+			ro, err := Open(ctx, cs, root, readOnlyOpts(full)...)
 			must(t, err)
 			zarrtest.TestReadOnly(t, ro, want)
 		}
@@ -153,7 +153,7 @@ func TestSingleGroupRedirectAndMultiGroupList(t *testing.T) {
 	}
 	root, err := s.Flush(ctx)
 	must(t, err)
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	if got := get(t, ro, "t/c/1"); got != "one" {
 		t.Errorf("redirected read = %q", got)
@@ -164,7 +164,7 @@ func TestSingleGroupRedirectAndMultiGroupList(t *testing.T) {
 	must(t, s.Set(ctx, "1/t/zarr.json", arrayJSON("[2]", "[1]")))
 	root, err = s.Flush(ctx)
 	must(t, err)
-	ro, err = Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err = Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	for _, err := range ro.ListDir(ctx, "") {
 		if !errors.Is(err, ErrMultipleGroups) {
@@ -194,7 +194,7 @@ func TestResizeMovesChunks(t *testing.T) {
 	}
 	root, err := s.Flush(ctx)
 	must(t, err)
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	if a := ro.Arrays()[0]; !slices.Equal(a.Shape, []int{4, 6}) || len(a.Shards) != 2 {
 		t.Fatalf("index after resize: %+v", a)
@@ -254,7 +254,7 @@ func TestDeleteAndPrefixDelete(t *testing.T) {
 
 func TestSetPointerAndGraft(t *testing.T) {
 	cs := blockstore.NewMemory()
-	src, err := Create(cs, Options{ChunksPerShard: 2})
+	src, err := Create(cs, WithChunksPerShard(2))
 	must(t, err)
 	must(t, src.Set(ctx, "g/zarr.json", []byte(groupJSON)))
 	must(t, src.Set(ctx, "g/a/zarr.json", arrayJSON("[2,2]", "[1,1]")))
@@ -263,41 +263,41 @@ func TestSetPointerAndGraft(t *testing.T) {
 	srcRoot, err := src.Flush(ctx)
 	must(t, err)
 
-	dst, err := Create(cs, Options{ChunksPerShard: 3})
+	dst, err := Create(cs, WithChunksPerShard(3))
 	must(t, err)
 	must(t, dst.Set(ctx, "g/zarr.json", []byte(groupJSON)))
 	must(t, dst.Set(ctx, "g/a/zarr.json", arrayJSON("[4,4]", "[1,1]")))
 	c, err := cs.Put(ctx, []byte("mine"), cas.Raw)
 	must(t, err)
 	must(t, dst.SetPointer(ctx, "g/a/c/2/3", c)) // kept: the source has null there
-	must(t, dst.Graft(ctx, srcRoot, []int{1, 2}, GraftOptions{}))
+	must(t, dst.Graft(ctx, srcRoot, []int{1, 2}))
 	for k, want := range map[string]string{"g/a/c/1/2": "s00", "g/a/c/2/3": "s11", "g/a/c/1/3": "<absent>", "g/a/c/0/0": "<absent>"} {
 		if got := get(t, dst, k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
 	must(t, dst.Set(ctx, "g/a/c/2/2", []byte("keep")))
-	must(t, dst.Graft(ctx, srcRoot, []int{1, 1}, GraftOptions{})) // null at (1,1)→(2,2) src? no: (1,1)→(2,2) is s11
+	must(t, dst.Graft(ctx, srcRoot, []int{1, 1})) // null at (1,1)→(2,2) src? no: (1,1)→(2,2) is s11
 	if got := get(t, dst, "g/a/c/2/2"); got != "s11" {
 		t.Errorf("graft over = %q", got)
 	}
 	before, err := dst.Flush(ctx)
 	must(t, err)
-	err = dst.Graft(ctx, srcRoot, []int{3, 3}, GraftOptions{})
+	err = dst.Graft(ctx, srcRoot, []int{3, 3})
 	if !errors.Is(err, ErrChunkCoords) {
 		t.Fatalf("out-of-bounds graft = %v", err)
 	}
 	if after, _ := dst.Flush(ctx); !after.Equals(before) {
 		t.Error("failed graft changed the store")
 	}
-	if err := dst.Graft(ctx, srcRoot, []int{1}, GraftOptions{}); err == nil {
+	if err := dst.Graft(ctx, srcRoot, []int{1}); err == nil {
 		t.Error("rank mismatch accepted")
 	}
 }
 
 func TestV1RecordsAndMigrates(t *testing.T) {
 	cs := blockstore.NewMemory()
-	s, err := Create(cs, Options{Version: ManifestV1, ArrayShape: []int{4, 4}, ChunkShape: []int{2, 2}, ChunksPerShard: 3})
+	s, err := Create(cs, WithChunksPerShard(3), WithManifestVersion(ManifestV1), WithPrimaryArray("", []int{4, 4}, []int{2, 2}))
 	must(t, err)
 	must(t, s.Set(ctx, "zarr.json", []byte(groupJSON)))
 	must(t, s.Set(ctx, "temp/zarr.json", arrayJSON("[4,4]", "[2,2]")))
@@ -315,11 +315,11 @@ func TestV1RecordsAndMigrates(t *testing.T) {
 	}
 	root, err := s.Flush(ctx)
 	must(t, err)
-	w, err := Open(ctx, cs, root, Options{})
+	w, err := Open(ctx, cs, root)
 	must(t, err)
 	v2root, err := w.MigrateV1ToV2(ctx, "0/temp")
 	must(t, err)
-	m, err := Open(ctx, cs, v2root, Options{ReadOnly: true})
+	m, err := Open(ctx, cs, v2root, WithReadOnly())
 	must(t, err)
 	if m.Version() != ManifestV2 {
 		t.Fatal(m.Version())
@@ -334,19 +334,19 @@ func TestV1RecordsAndMigrates(t *testing.T) {
 func TestV1LegacyRootInference(t *testing.T) {
 	// A py-hamt 3.3 root: no primary_array_path.
 	cs := blockstore.NewMemory()
-	s, err := Create(cs, Options{Version: ManifestV1, ArrayShape: []int{4}, ChunkShape: []int{2}, ChunksPerShard: 2})
+	s, err := Create(cs, WithChunksPerShard(2), WithManifestVersion(ManifestV1), WithPrimaryArray("", []int{4}, []int{2}))
 	must(t, err)
 	for k, v := range map[string][]byte{"temp/zarr.json": arrayJSON("[4]", "[2]"), "other/zarr.json": arrayJSON("[3,3]", "[1,1]"), "time/zarr.json": arrayJSON("[4]", "[2]")} {
 		must(t, s.Set(ctx, k, v))
 	}
 	root, err := s.Flush(ctx)
 	must(t, err)
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cs, root, WithReadOnly())
 	must(t, err)
 	if p, ok := ro.PrimaryArrayPath(); !ok || p != "temp" {
 		t.Fatalf("inferred %q %v", p, ok)
 	}
-	w, err := Open(ctx, cs, root, Options{})
+	w, err := Open(ctx, cs, root)
 	must(t, err)
 	root2, err := w.Flush(ctx)
 	must(t, err)
@@ -372,13 +372,13 @@ func TestBadInput(t *testing.T) {
 		"shard count":   {mustHex("a3666368756e6b73a46a73686172645f6369647381f66b61727261795f73686170658204046b6368756e6b5f73686170658202026f7368617264696e675f636f6e666967a1706368756e6b735f7065725f736861726403686d65746164617461a0706d616e69666573745f76657273696f6e6f736861726465645f7a6172725f7631"), ErrShardCount},
 	}
 	for name, c := range cases {
-		_, err := Open(ctx, cs, put(c.hex), Options{ReadOnly: true})
+		_, err := Open(ctx, cs, put(c.hex), WithReadOnly())
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", name, err, c.want)
 		}
 	}
 	// Shards of the wrong length or with a non-CID entry.
-	s, err := Create(cs, Options{ChunksPerShard: 2})
+	s, err := Create(cs, WithChunksPerShard(2))
 	must(t, err)
 	must(t, s.Set(ctx, "g/zarr.json", []byte(groupJSON)))
 	must(t, s.Set(ctx, "g/a/zarr.json", arrayJSON("[2]", "[1]")))
@@ -395,7 +395,7 @@ func TestBadInput(t *testing.T) {
 		}
 		r := put(mb)
 		for _, full := range []bool{false, true} {
-			ro, err := Open(ctx, cs, r, Options{ReadOnly: true, FullShardReads: full})
+			ro, err := Open(ctx, cs, r, readOnlyOpts(full)...)
 			must(t, err)
 			if _, err := ro.Get(ctx, "g/a/c/0", zarr.All()); !errors.Is(err, ErrInvalidShard) {
 				t.Errorf("%s shard (full=%v): %v", name, full, err)
@@ -406,7 +406,7 @@ func TestBadInput(t *testing.T) {
 
 func TestCacheBoundAndDirty(t *testing.T) {
 	cs := blockstore.NewMemory()
-	s, err := Create(cs, Options{ChunksPerShard: 4, CacheBytes: 600})
+	s, err := Create(cs, WithChunksPerShard(4), WithCacheBytes(600))
 	must(t, err)
 	must(t, s.Set(ctx, "g/zarr.json", []byte(groupJSON)))
 	must(t, s.Set(ctx, "g/a/zarr.json", arrayJSON("[64]", "[1]")))
@@ -421,7 +421,7 @@ func TestCacheBoundAndDirty(t *testing.T) {
 	if st := s.CacheStats(); st.Bytes > st.MaxBytes {
 		t.Errorf("clean shards over budget after flush: %+v", st)
 	}
-	ro, err := Open(ctx, cs, root, Options{ReadOnly: true, FullShardReads: true, CacheBytes: 600})
+	ro, err := Open(ctx, cs, root, WithCacheBytes(600), WithReadOnly(), WithFullShardReads())
 	must(t, err)
 	// Concurrent gets of one shard load it once.
 	var wg sync.WaitGroup
@@ -510,7 +510,7 @@ func TestMetadataKeysAreZarrs(t *testing.T) {
 	root, err := s.Flush(ctx)
 	must(t, err)
 	cc := &countingCAS{Store: cs, gets: map[cid.Cid]int{}}
-	ro, err := Open(ctx, cc, root, Options{ReadOnly: true})
+	ro, err := Open(ctx, cc, root, WithReadOnly())
 	must(t, err)
 	for range 3 {
 		if got := get(t, ro, ".zmetadata"); got != `{"zarr_consolidated_format":1,"metadata":{}}` {
@@ -526,4 +526,12 @@ func TestMetadataKeysAreZarrs(t *testing.T) {
 	if _, err := s.convertChunkKey("g/a/c/xzarr.json"); !errors.Is(err, ErrInvalidChunkKey) {
 		t.Errorf("g/a/c/xzarr.json: %v, want ErrInvalidChunkKey (not metadata)", err)
 	}
+}
+
+// readOnlyOpts opens read-only, with whole-shard reads when full.
+func readOnlyOpts(full bool) []Option {
+	if full {
+		return []Option{WithReadOnly(), WithFullShardReads()}
+	}
+	return []Option{WithReadOnly()}
 }

@@ -21,7 +21,7 @@ func TestTelemetry(t *testing.T) {
 	}
 	root, err := s.Flush(ctx)
 	must(t, err)
-	r, err := Open(ctx, cs, root, Options{ReadOnly: true, FullShardReads: true})
+	r, err := Open(ctx, cs, root, WithReadOnly(), WithFullShardReads())
 	must(t, err)
 	rec := telemetrytest.Install(t)
 	for _, k := range []string{"0/a/c/5", "0/a/c/5", "0/a/zarr.json"} {

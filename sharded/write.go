@@ -151,7 +151,7 @@ func (s *Store) setPointerParsed(ctx context.Context, key string, ck *chunkKey, 
 	}
 	a := s.indexFor(ck.path)
 	if a == nil {
-		if s.opts.UnregisteredChunksToMetadata {
+		if s.cfg.unregisteredChunksToMeta {
 			s.mu.Lock()
 			s.setMetaLocked(key, c)
 			s.mu.Unlock()

@@ -133,7 +133,7 @@ func BenchmarkReadFloat32Array(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer nd.Close()
-			s, err := hamtstore.Open(ctx, nd, root, true)
+			s, err := hamtstore.Open(ctx, nd, root, hamtstore.WithReadOnly())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -97,7 +97,10 @@
 // whole store before it is copied: a zarr.json at the root, every zarr.json
 // valid metadata, no node inside an array, every other key a chunk key of
 // its array in the grid. It fails with a *HierarchyError naming the key,
-// which matches ErrNotHierarchy (and ErrZarrV2 for Zarr v2 metadata).
+// which matches ErrNotHierarchy (and ErrZarrV2 for Zarr v2 metadata). It
+// takes the options the arrays are opened with, so that a dataset whose
+// chunks are encrypted is checked with its key:
+// zarr.ValidateHierarchy(ctx, st, crypt.CodecKey(key)).
 //
 // # Interoperability
 //

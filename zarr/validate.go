@@ -51,8 +51,8 @@ type Hierarchy struct {
 }
 
 // ValidateHierarchy checks that every key of st belongs to one Zarr v3
-// hierarchy; see ValidateKeys for the rules.
-func ValidateHierarchy(ctx context.Context, st ListableStore) (*Hierarchy, error) {
+// hierarchy; see ValidateKeys for the rules and the options.
+func ValidateHierarchy(ctx context.Context, st ListableStore, opts ...Option) (*Hierarchy, error) {
 	var keys []string
 	for k, err := range st.List(ctx) {
 		if err != nil {
@@ -60,7 +60,7 @@ func ValidateHierarchy(ctx context.Context, st ListableStore) (*Hierarchy, error
 		}
 		keys = append(keys, k)
 	}
-	return ValidateKeys(ctx, st, keys)
+	return ValidateKeys(ctx, st, keys, opts...)
 }
 
 // ValidateKeys checks that keys (all the keys of st) form a Zarr v3
@@ -71,7 +71,17 @@ func ValidateHierarchy(ctx context.Context, st ListableStore) (*Hierarchy, error
 // of the array whose folder holds it, in the array's chunk_key_encoding and
 // inside its chunk grid. Zarr v2 metadata anywhere fails with ErrZarrV2.
 // The first problem in key order is returned as a *HierarchyError.
-func ValidateKeys(ctx context.Context, st Store, keys []string) (*Hierarchy, error) {
+//
+// The options are those the arrays would be opened with: WithCodec gives
+// a codec what zarr.json does not hold, such as the key of an encryption
+// codec (crypt.CodecKey), without which a registered codec that needs one
+// fails the check. An invalid option is an error wrapping
+// ErrInvalidOption, returned before any key is read.
+func ValidateKeys(ctx context.Context, st Store, keys []string, opts ...Option) (*Hierarchy, error) {
+	o, err := newOptions(options{}, opts)
+	if err != nil {
+		return nil, err
+	}
 	keys = slices.Sorted(slices.Values(keys))
 	for _, k := range keys {
 		if err := CheckKey(k); err != nil {
@@ -101,7 +111,7 @@ func ValidateKeys(ctx context.Context, st Store, keys []string) (*Hierarchy, err
 		if err != nil {
 			return nil, &HierarchyError{Key: k, Err: err}
 		}
-		meta, err := parseLayout(doc)
+		meta, err := parseLayout(doc, o)
 		if err != nil {
 			return nil, &HierarchyError{Key: k, Err: err}
 		}
@@ -178,8 +188,8 @@ func isArray(m any) bool {
 // this package does not know is accepted when its shape, chunk grid and
 // chunk key encoding are valid: other Zarr tools may read it, and those
 // are what placing its chunks depends on.
-func parseLayout(doc []byte) (any, error) {
-	meta, err := ParseNode(doc)
+func parseLayout(doc []byte, o options) (any, error) {
+	meta, err := parseNode(doc, o)
 	if err == nil || !(errors.Is(err, ErrUnknownDataType) || errors.Is(err, codec.ErrUnknownCodec)) {
 		return meta, err
 	}

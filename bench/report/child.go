@@ -219,7 +219,7 @@ func childRead(ctx context.Context, p params, out *childOut) error {
 		if err != nil {
 			return err
 		}
-		hs, err := hamtstore.Open(ctx, cs, root, true)
+		hs, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func childConvert(ctx context.Context, p params, out *childOut) error {
 		return err
 	}
 	t0 := time.Now()
-	sr, err := sharded.Convert(ctx, cs, root, sharded.ConvertOptions{})
+	sr, err := sharded.Convert(ctx, cs, root)
 	if err != nil {
 		return err
 	}
@@ -316,9 +316,9 @@ func openZarr(ctx context.Context, p params, cs cas.Store) (zarr.Store, error) {
 		return nil, err
 	}
 	if p.Sharded {
-		return sharded.Open(ctx, cs, root, sharded.Options{ReadOnly: true})
+		return sharded.Open(ctx, cs, root, sharded.WithReadOnly())
 	}
-	return hamtstore.Open(ctx, cs, root, true)
+	return hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 }
 
 // childRegions reads p.Regions random windows of one array: a cold pass
@@ -403,7 +403,7 @@ func childColdGets(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
-	hs, err := hamtstore.Open(ctx, cs, root, true)
+	hs, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
 	if err != nil {
 		return err
 	}
@@ -421,7 +421,7 @@ func childColdGets(ctx context.Context, p params, out *childOut) error {
 	cnt := &counting{Store: cs}
 	t0 := time.Now()
 	for range p.Gets {
-		s, err := hamtstore.Open(ctx, cnt, root, true)
+		s, err := hamtstore.Open(ctx, cnt, root, hamtstore.WithReadOnly())
 		if err != nil {
 			return err
 		}

@@ -38,15 +38,12 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	}
 	t0 := time.Now()
 	last := time.Now()
-	out, err := sharded.Convert(ctx, b.Store, root, sharded.ConvertOptions{
-		ChunksPerShard: *perShard,
-		Progress: func(p sharded.ConvertProgress) {
-			if !bf.json && time.Since(last) > 2*time.Second {
-				last = time.Now()
-				fmt.Fprintf(stderr, "convert: %s, %d metadata keys, %d chunks\n", p.Phase, p.Metadata, p.Chunks)
-			}
-		},
-	})
+	out, err := sharded.Convert(ctx, b.Store, root, sharded.WithChunksPerShard(*perShard), sharded.WithProgress(func(p sharded.ConvertProgress) {
+		if !bf.json && time.Since(last) > 2*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "convert: %s, %d metadata keys, %d chunks\n", p.Phase, p.Metadata, p.Chunks)
+		}
+	}, sharded.DefaultProgressEvery))
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", root, err)
 	}

@@ -121,7 +121,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		// Through the HAMT and the converter, as py-hamt does: the chunk
 		// blocks are shared, only shards and a manifest are added (the
 		// HAMT's nodes are left unpinned for GC).
-		root, err = sharded.Convert(ctx, b.Store, root, sharded.ConvertOptions{ChunksPerShard: *perShard})
+		root, err = sharded.Convert(ctx, b.Store, root, sharded.WithChunksPerShard(*perShard))
 		if err != nil {
 			return fmt.Errorf("import %s: %w", dir, err)
 		}
@@ -193,19 +193,19 @@ func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.C
 	}
 	switch {
 	case kind == "hamt" && key != nil:
-		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly(true))
+		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly())
 		return st, "hamt (encrypted)", err
 	case key != nil:
 		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
 	}
 	switch kind {
 	case "hamt":
-		st, err := hamtstore.Open(ctx, s, root, true)
+		st, err := hamtstore.Open(ctx, s, root, hamtstore.WithReadOnly())
 		return st, kind, err
 	case "sharded_zarr_v1", "sharded_zarr_v2":
 		// Whole shards are cached: a CLI read touches many chunks of
 		// the same shards.
-		st, err := sharded.Open(ctx, s, root, sharded.Options{ReadOnly: true, FullShardReads: true})
+		st, err := sharded.Open(ctx, s, root, sharded.WithReadOnly(), sharded.WithFullShardReads())
 		return st, kind, err
 	}
 	return nil, kind, fmt.Errorf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind)

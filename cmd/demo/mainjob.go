@@ -149,7 +149,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 	}
 	var shardedRoot cid.Cid
 	if err := r.step("B converts it to a sharded store", 0, func() (string, error) {
-		shardedRoot, err = sharded.Convert(ctx, b, root, sharded.ConvertOptions{})
+		shardedRoot, err = sharded.Convert(ctx, b, root)
 		if err != nil {
 			return "", err
 		}
@@ -158,7 +158,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return err
 	}
 	if err := r.step("B reads the region from the sharded store", regionBytes, func() (string, error) {
-		st, err := sharded.Open(ctx, b, shardedRoot, sharded.Options{ReadOnly: true, FullShardReads: true})
+		st, err := sharded.Open(ctx, b, shardedRoot, sharded.WithReadOnly(), sharded.WithFullShardReads())
 		if err != nil {
 			return "", err
 		}
@@ -173,7 +173,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 	header := []byte("gohamt-demo")
 	var encRoot cid.Cid
 	if err := r.step("B writes an encrypted copy (XChaCha20)", fetched, func() (string, error) {
-		src, err := hamtstore.Open(ctx, b, root, true)
+		src, err := hamtstore.Open(ctx, b, root, hamtstore.WithReadOnly())
 		if err != nil {
 			return "", err
 		}
@@ -194,7 +194,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return err
 	}
 	if err := r.step("B reads the region back, decrypting", regionBytes, func() (string, error) {
-		st, err := crypt.Open(ctx, b, encRoot, key, header, crypt.WithReadOnly(true))
+		st, err := crypt.Open(ctx, b, encRoot, key, header, crypt.WithReadOnly())
 		if err != nil {
 			return "", err
 		}
@@ -204,7 +204,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		}
 		wrong := slices.Clone(key)
 		wrong[0] ^= 1
-		bad, err := crypt.Open(ctx, b, encRoot, wrong, header, crypt.WithReadOnly(true))
+		bad, err := crypt.Open(ctx, b, encRoot, wrong, header, crypt.WithReadOnly())
 		if err != nil {
 			return "", err
 		}
@@ -290,7 +290,7 @@ func writeDataset(ctx context.Context, n *node.Node) (cid.Cid, error) {
 // checkRegion reads [lo, hi) of the temperature array under root from n
 // and compares every value with the generator.
 func checkRegion(ctx context.Context, n *node.Node, root cid.Cid, region [2][]int) (string, error) {
-	st, err := hamtstore.Open(ctx, n, root, true)
+	st, err := hamtstore.Open(ctx, n, root, hamtstore.WithReadOnly())
 	if err != nil {
 		return "", err
 	}

@@ -46,7 +46,7 @@ func readEveryArray(t *testing.T, repo string, root cid.Cid) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	st, err := sharded.Open(ctx, n, root, sharded.Options{ReadOnly: true})
+	st, err := sharded.Open(ctx, n, root, sharded.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}

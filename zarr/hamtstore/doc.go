@@ -13,7 +13,15 @@
 // generation counter makes a read that raced with a write not store a
 // stale document.
 //
-// Read-only: a Store made by NewReadOnly or Open(…, readOnly=true) sits on a
+// Options: Create and Open take WithReadOnly (Open only) and
+// WithHAMTOptions, which passes hamt options (bucket size, hash, cache
+// budgets) to the HAMT below:
+//
+//	s, err := hamtstore.Create(cs, hamtstore.WithHAMTOptions(hamt.WithBucketSize(8)))
+//	…
+//	ro, err := hamtstore.Open(ctx, cs, root, hamtstore.WithReadOnly())
+//
+// Read-only: a Store made by NewReadOnly or Open with WithReadOnly sits on a
 // hamt.View; Set, SetIfAbsent and Delete return an error wrapping
 // zarr.ErrReadOnly that names the key, and Capabilities says Writes=false.
 // ReadOnlyClone of a writable store flushes it and returns a read-only store

@@ -51,9 +51,17 @@ func NewReadOnly(view *hamt.View) *Store {
 	return &Store{r: view, readOnly: true, meta: &zarr.MetadataCache{}}
 }
 
-// Create returns a writable store over a new empty HAMT in cs.
-func Create(cs cas.Store, opts ...hamt.Option) (*Store, error) {
-	t, err := hamt.New(cs, opts...)
+// Create returns a writable store over a new empty HAMT in cs. It
+// refuses WithReadOnly.
+func Create(cs cas.Store, opts ...Option) (*Store, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.readOnly {
+		return nil, fmt.Errorf("hamtstore: %w: WithReadOnly: a new store cannot be read-only", ErrInvalidOption)
+	}
+	t, err := hamt.New(cs, c.hamt...)
 	if err != nil {
 		return nil, fmt.Errorf("hamtstore: %w", err)
 	}
@@ -61,16 +69,20 @@ func Create(cs cas.Store, opts ...hamt.Option) (*Store, error) {
 }
 
 // Open returns a store over the HAMT whose root node is root: read-only
-// (over a hamt.View) or writable (over a hamt.Tree).
-func Open(ctx context.Context, cs cas.Store, root cid.Cid, readOnly bool, opts ...hamt.Option) (*Store, error) {
-	if readOnly {
-		v, err := hamt.OpenView(ctx, cs, root, opts...)
+// over a hamt.View with WithReadOnly, writable over a hamt.Tree otherwise.
+func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts ...Option) (*Store, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.readOnly {
+		v, err := hamt.OpenView(ctx, cs, root, c.hamt...)
 		if err != nil {
 			return nil, fmt.Errorf("hamtstore: open %s: %w", root, err)
 		}
 		return NewReadOnly(v), nil
 	}
-	t, err := hamt.Open(ctx, cs, root, opts...)
+	t, err := hamt.Open(ctx, cs, root, c.hamt...)
 	if err != nil {
 		return nil, fmt.Errorf("hamtstore: open %s: %w", root, err)
 	}
