@@ -58,6 +58,9 @@ var (
 	ErrCorrupt = sentinel.ErrCorrupt
 	// ErrNotPinned: unpinning or updating a CID that is not pinned.
 	ErrNotPinned = errors.New("cas: not pinned")
+	// ErrBlockTooLarge: a dag-cbor value too large to be one block
+	// (see CheckPut); nothing is written.
+	ErrBlockTooLarge = errors.New("cas: block too large")
 )
 
 // Error records a failed operation on one CID.

@@ -122,7 +122,7 @@ func TestEncodeBlocks(t *testing.T) {
 	data := castest.Payload(3*cas.ChunkSize+7, 1)
 	var leaves, nodes int
 	var leafBytes []byte
-	root, err := cas.Encode(data, cas.DagCBOR, func(b blocks.Block) error {
+	root, err := cas.Encode(data, cas.Raw, func(b blocks.Block) error {
 		if err := cas.Verify(b.Cid(), b.RawData()); err != nil {
 			t.Errorf("emitted block does not match its CID: %v", err)
 		}
@@ -150,6 +150,35 @@ func TestEncodeBlocks(t *testing.T) {
 	}
 	if _, err := cas.Encode([]byte("x"), cas.Raw, func(blocks.Block) error { return boom }); !errors.Is(err, boom) {
 		t.Fatalf("emit error not returned for a small value: %v", err)
+	}
+}
+
+// TestDagCBORBlockLimit: a dag-cbor value that cannot be one block is
+// refused before anything is emitted (before, it became a UnixFS file whose
+// links no DAG walk sees); every block Encode emits is under MaxBlockSize.
+func TestDagCBORBlockLimit(t *testing.T) {
+	emitted := 0
+	emit := func(b blocks.Block) error {
+		emitted++
+		if len(b.RawData()) > cas.MaxBlockSize {
+			t.Errorf("emitted a %d-byte block", len(b.RawData()))
+		}
+		return nil
+	}
+	for _, n := range []int{cas.ChunkSize + 1, cas.MaxBlockSize + 1} {
+		id, err := cas.Encode(make([]byte, n), cas.DagCBOR, emit)
+		if !errors.Is(err, cas.ErrBlockTooLarge) || emitted != 0 {
+			t.Fatalf("Encode of %d bytes of dag-cbor = %s, %v after %d blocks; want cas.ErrBlockTooLarge and none", n, id, err, emitted)
+		}
+		if _, err := cas.Sum(make([]byte, n), cas.DagCBOR); !errors.Is(err, cas.ErrBlockTooLarge) {
+			t.Fatalf("Sum: %v", err)
+		}
+	}
+	if _, err := cas.Encode(make([]byte, cas.ChunkSize), cas.DagCBOR, emit); err != nil || emitted != 1 {
+		t.Fatalf("a dag-cbor block of exactly ChunkSize: %v, %d blocks", err, emitted)
+	}
+	if _, err := cas.Encode(make([]byte, 3*cas.ChunkSize), cas.Raw, emit); err != nil {
+		t.Fatalf("a large raw value: %v", err)
 	}
 }
 

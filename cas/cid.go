@@ -19,6 +19,10 @@ const (
 	// ChunkSize is the largest payload stored as one block, and the leaf
 	// size of larger ones (Kubo's chunker=size-1048576).
 	ChunkSize = 1 << 20
+	// MaxBlockSize is the largest block bitswap and Kubo exchange (2 MiB,
+	// boxo's and Kubo's limit). Every block Encode emits is at most
+	// ChunkSize (plus a dag-pb node's few KiB), so under it.
+	MaxBlockSize = 2 << 20
 	// MaxLinks is the fan-out of the UnixFS tree of a large value: Kubo's
 	// default, 174 links per dag-pb node. Another count gives other CIDs
 	// for values over 174 MiB.
@@ -46,11 +50,12 @@ func Sum(data []byte, codec Codec) (cid.Cid, error) {
 // Encode splits data into the blocks the identifier rules prescribe (see the
 // package doc), calls emit for each block (children before parents; emit may
 // be nil) and returns the root CID. codec must be [Raw] or [DagCBOR]; it
-// labels a single-block value and is ignored for a UnixFS root, which is
-// always dag-pb. The blocks emitted alias data; emit must not modify them.
+// labels a single-block value. A raw value over ChunkSize becomes a UnixFS
+// file (dag-pb root); a dag-cbor one is refused ([CheckPut]). The blocks
+// emitted alias data; emit must not modify them.
 func Encode(data []byte, codec Codec, emit func(blocks.Block) error) (cid.Cid, error) {
-	if codec != Raw && codec != DagCBOR {
-		return cid.Undef, fmt.Errorf("%w: cannot put with codec %v (want raw or dag-cbor)", ErrUnsupportedCID, codec)
+	if err := CheckPut(data, codec); err != nil {
+		return cid.Undef, err
 	}
 	if len(data) <= ChunkSize {
 		id := NewCID(data, codec)
@@ -80,6 +85,22 @@ func Encode(data []byte, codec Codec, emit func(blocks.Block) error) (cid.Cid, e
 		return cid.Undef, fmt.Errorf("cas: unixfs import: %w", err)
 	}
 	return root.Cid(), nil
+}
+
+// CheckPut reports whether data can be put with codec: codec must be [Raw]
+// or [DagCBOR], and a dag-cbor value must fit in one block of at most
+// [ChunkSize] bytes ([ErrBlockTooLarge] otherwise). A larger one would be
+// stored as a UnixFS file of raw leaves, where the links it holds are
+// invisible to every DAG walk (a pin, a bitswap fetch, Fetch): the blocks
+// it names would never be shared with it. Every backend's Put applies it.
+func CheckPut(data []byte, codec Codec) error {
+	if codec != Raw && codec != DagCBOR {
+		return fmt.Errorf("%w: cannot put with codec %v (want raw or dag-cbor)", ErrUnsupportedCID, codec)
+	}
+	if codec == DagCBOR && len(data) > ChunkSize {
+		return fmt.Errorf("%w: a dag-cbor value of %d bytes is over the %d-byte block limit (ChunkSize; the network's is MaxBlockSize, %d): split it into smaller nodes", ErrBlockTooLarge, len(data), ChunkSize, MaxBlockSize)
+	}
+	return nil
 }
 
 // CheckCID reports whether this library can read id: CID version 0 or 1, a

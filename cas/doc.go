@@ -15,7 +15,8 @@
 //     pins.
 //
 // Errors are sentinels ([ErrNotFound], [ErrInvalidRange],
-// [ErrUnsupportedCID], [ErrCorrupt], [ErrNotPinned]) tested with errors.Is;
+// [ErrUnsupportedCID], [ErrCorrupt], [ErrNotPinned], [ErrBlockTooLarge])
+// tested with errors.Is;
 // backends wrap them in an [*Error] that names the operation and the CID.
 //
 // # Identifiers
@@ -27,7 +28,11 @@
 // --chunker=size-1048576 --raw-leaves` stores it: a UnixFS file of 1 MiB raw
 // leaves under a balanced dag-pb tree of at most 174 links per node; its
 // root CID is dag-pb. [Encode] produces exactly those blocks and [Sum] the
-// root CID alone, so a backend never has to re-derive the rules.
+// root CID alone, so a backend never has to re-derive the rules. Only raw
+// values may be that large: a dag-cbor value over ChunkSize is
+// [ErrBlockTooLarge] ([CheckPut]), because as a UnixFS file the links it
+// holds would be hidden from every DAG walk, so no block gohamt writes is
+// one the network cannot share (bitswap's limit is [MaxBlockSize], 2 MiB).
 //
 // Importing this package registers the zeebo/blake3 implementation with
 // go-multihash for code 0x1e, so every CID helper in the process

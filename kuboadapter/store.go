@@ -122,8 +122,8 @@ func (s *Store) Close() error {
 // chunk and a dag-pb UnixFS root above; a raw answer is relabelled with
 // codec.
 func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
-	if codec != cas.Raw && codec != cas.DagCBOR {
-		return cid.Undef, &cas.Error{Op: "put", Err: fmt.Errorf("%w: cannot put with codec %v (want raw or dag-cbor)", cas.ErrUnsupportedCID, codec)}
+	if err := cas.CheckPut(data, codec); err != nil {
+		return cid.Undef, &cas.Error{Op: "put", Err: err}
 	}
 	id, err := s.put(ctx, data, codec)
 	if err != nil {

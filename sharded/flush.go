@@ -73,6 +73,11 @@ func (s *Store) flushLocked(ctx context.Context) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, err
 	}
+	if len(b) > cas.ChunkSize {
+		// Every array fits alone (registration checks it); together they
+		// do not.
+		return cid.Undef, fmt.Errorf("sharded: save manifest: %w: the manifest is %d bytes, over one block (%d bytes); use more chunks per shard, or fewer arrays per store", ErrTooLarge, len(b), cas.ChunkSize)
+	}
 	c, err := s.cs.Put(ctx, b, cas.DagCBOR)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("sharded: save manifest: %w", err)

@@ -53,6 +53,9 @@ func (s *Store) resizeIndex(ctx context.Context, a *arrayIndex, newShape []int) 
 	if err != nil {
 		return err
 	}
+	if err := checkBlockSizes(a.path, ng); err != nil {
+		return err
+	}
 	og := a.geometry
 	oldCIDs := slices.Clone(a.shards)
 	old := make([][]cid.Cid, len(oldCIDs))

@@ -241,6 +241,9 @@ func (s *Store) registerIndex(path string, shape, chunk []int, cps int, enc keyE
 	if err != nil {
 		return nil, fmt.Errorf("array %q: %w", path, err)
 	}
+	if err := checkBlockSizes(path, g); err != nil {
+		return nil, err
+	}
 	a := &arrayIndex{path: path, geometry: g, order: "C", enc: enc, shards: make([]cid.Cid, g.numShards)}
 	s.mu.Lock()
 	s.arrays[path] = a

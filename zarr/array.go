@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/gohamt/gohamt/zarr/codec"
 	"golang.org/x/sync/errgroup"
@@ -36,10 +35,6 @@ type Array struct {
 	key    func([]int) string
 
 	concurrency int
-
-	filledOnce  sync.Once
-	filled      []byte // one chunk of fill value
-	innerFilled []byte // one inner chunk of fill value (sharded)
 }
 
 // metaKey is the zarr.json key of the node at path.
@@ -103,7 +98,7 @@ func openNode(ctx context.Context, s Store, path string, o options) (any, error)
 		return nil, &KeyError{Op: "open", Key: path, Err: err}
 	}
 	key := metaKey(p)
-	b, err := s.Get(ctx, key, All())
+	b, err := getMeta(ctx, s, key, o)
 	if err != nil {
 		return nil, err
 	}
@@ -317,14 +312,9 @@ func (a *Array) SetAttributes(ctx context.Context, attrs map[string]any) error {
 	return nil
 }
 
-func (a *Array) filledChunks() {
-	a.filledOnce.Do(func() {
-		a.filled = a.pipe.Spec().Filled()
-		if a.shard != nil {
-			a.innerFilled = a.shard.InnerSpec().Filled()
-		}
-	})
-}
+// filledChunk returns a new chunk of fill value, for a write to start
+// from.
+func (a *Array) filledChunk() []byte { return a.pipe.Spec().Filled() }
 
 // box is one chunk's intersection with a region.
 type box struct {
@@ -428,7 +418,6 @@ func (a *Array) ReadBytes(ctx context.Context, start, stop []int, dst []byte) er
 	if err != nil {
 		return err
 	}
-	a.filledChunks()
 	item := a.info.size
 	if a.shard != nil {
 		return forChunks(ctx, a.concurrency, a.chunks, start, stop, func(ctx context.Context, c []int) error {
@@ -440,7 +429,7 @@ func (a *Array) ReadBytes(ctx context.Context, start, stop []int, dst []byte) er
 		key := a.ChunkKey(c)
 		data, err := a.store.Get(ctx, key, All())
 		if errors.Is(err, ErrAbsent) {
-			codec.CopyBox(dst, rshape, b.dstOff, a.filled, a.chunks, b.srcOff, b.count, item)
+			codec.FillBox(dst, rshape, b.dstOff, b.count, a.fill)
 			return nil
 		}
 		if err != nil {
@@ -455,9 +444,29 @@ func (a *Array) ReadBytes(ctx context.Context, start, stop []int, dst []byte) er
 	})
 }
 
+// wholeShard reports whether the shard at sorg is best read whole: when
+// the region covers it, or when it is no larger than a chunk may be (the
+// limit) — never to read a little of every inner chunk of a huge shard.
+func (a *Array) wholeShard(sorg, start, stop []int) bool {
+	covered := true
+	for d := range sorg {
+		if start[d] > sorg[d] || stop[d] < min(sorg[d]+a.chunks[d], a.meta.Shape[d]) {
+			covered = false
+		}
+	}
+	if covered {
+		return true
+	}
+	n := int64(a.info.size)
+	for _, c := range a.chunks {
+		n *= int64(c) // cannot overflow: the pipeline checked the shard's size
+	}
+	return n <= a.pipe.Spec().Limits().MaxChunkBytes
+}
+
 // readShard reads the part of one shard in [start, stop): the whole shard
-// when every inner chunk is needed, otherwise the index and then only the
-// needed inner chunks, by byte range.
+// when every inner chunk is needed (and wholeShard agrees), otherwise the
+// index and then only the needed inner chunks, by byte range.
 func (a *Array) readShard(ctx context.Context, c []int, start, stop, rshape []int, dst []byte) error {
 	item := a.info.size
 	sorg := origin(c, a.chunks)
@@ -486,11 +495,11 @@ func (a *Array) readShard(ctx context.Context, c []int, start, stop, rshape []in
 			needs = append(needs, need{i, b, o})
 		}
 	}
-	if len(needs) == total {
+	if len(needs) == total && a.wholeShard(sorg, start, stop) {
 		data, err := a.store.Get(ctx, key, All())
 		if errors.Is(err, ErrAbsent) {
 			b, _ := intersect(sorg, a.chunks, start, stop)
-			codec.CopyBox(dst, rshape, b.dstOff, a.filled, a.chunks, b.srcOff, b.count, item)
+			codec.FillBox(dst, rshape, b.dstOff, b.count, a.fill)
 			return nil
 		}
 		if err != nil {
@@ -512,7 +521,7 @@ func (a *Array) readShard(ctx context.Context, c []int, start, stop, rshape []in
 	ib, err := a.store.Get(ctx, key, r)
 	if errors.Is(err, ErrAbsent) {
 		for _, n := range needs {
-			codec.CopyBox(dst, rshape, n.b.dstOff, a.innerFilled, inner, n.b.srcOff, n.b.count, item)
+			codec.FillBox(dst, rshape, n.b.dstOff, n.b.count, a.fill)
 		}
 		return nil
 	}
@@ -528,7 +537,7 @@ func (a *Array) readShard(ctx context.Context, c []int, start, stop, rshape []in
 	for _, n := range needs {
 		off, nb, ok := idx.Chunk(n.i)
 		if !ok {
-			codec.CopyBox(dst, rshape, n.b.dstOff, a.innerFilled, inner, n.b.srcOff, n.b.count, item)
+			codec.FillBox(dst, rshape, n.b.dstOff, n.b.count, a.fill)
 			continue
 		}
 		reqs = append(reqs, Request{Key: key, Range: Range(int64(off), int64(off+nb))})
@@ -566,7 +575,6 @@ func (a *Array) WriteBytes(ctx context.Context, start, stop []int, src []byte) e
 	if !ok || !Caps(a.store).Writes {
 		return &KeyError{Op: "write", Key: metaKey(a.path), Err: ErrReadOnly}
 	}
-	a.filledChunks()
 	item := a.info.size
 	return forChunks(ctx, a.concurrency, a.chunks, start, stop, func(ctx context.Context, c []int) error {
 		org := origin(c, a.chunks)
@@ -580,12 +588,12 @@ func (a *Array) WriteBytes(ctx context.Context, start, stop []int, src []byte) e
 		}
 		var chunk []byte
 		if whole {
-			chunk = append([]byte(nil), a.filled...)
+			chunk = a.filledChunk()
 		} else {
 			data, err := a.store.Get(ctx, key, All())
 			switch {
 			case errors.Is(err, ErrAbsent):
-				chunk = append([]byte(nil), a.filled...)
+				chunk = a.filledChunk()
 			case err != nil:
 				return err
 			default:

@@ -43,16 +43,16 @@ func TestChunkSizeLimit(t *testing.T) {
 				err = a.ReadBytes(ctx, []int{0, 0}[:len(a.Shape())], ones(len(a.Shape())), make([]byte, 4))
 				t.Fatalf("OpenArray accepted the array (a read then gave %v)", err)
 			}
-			if !errors.Is(err, zarr.ErrInvalidMetadata) && !errors.Is(err, codec.ErrInvalidConfig) {
-				t.Fatalf("OpenArray error %v wraps neither ErrInvalidMetadata nor codec.ErrInvalidConfig", err)
+			if !errors.Is(err, zarr.ErrInvalidMetadata) && !errors.Is(err, codec.ErrInvalidConfig) && !errors.Is(err, zarr.ErrLimit) {
+				t.Fatalf("OpenArray error %v wraps none of ErrInvalidMetadata, codec.ErrInvalidConfig, ErrLimit", err)
 			}
 			t.Log(err)
 		})
 	}
 	// The largest allowed chunk still opens (nothing is allocated at open).
-	ok := doc("[1073741824]", fmt.Sprint("[", codec.MaxChunkBytes/4, "]"), bytesLE)
+	ok := doc("[1073741824]", fmt.Sprint("[", codec.DefaultMaxChunkBytes/4, "]"), bytesLE)
 	if _, err := zarr.ParseNode(ok); err != nil {
-		t.Fatalf("a chunk of exactly MaxChunkBytes: %v", err)
+		t.Fatalf("a chunk of exactly DefaultMaxChunkBytes: %v", err)
 	}
 }
 

@@ -222,7 +222,7 @@ func Consolidate(ctx context.Context, s Store, path string, opts ...Option) (*Gr
 		if rel == "zarr.json" || !strings.HasSuffix(rel, "/zarr.json") {
 			continue
 		}
-		b, err := s.Get(ctx, k, All())
+		b, err := getMeta(ctx, s, k, g.opts)
 		if err != nil {
 			return nil, err
 		}

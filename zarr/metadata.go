@@ -208,6 +208,9 @@ func (m *ArrayMetadata) check(o options) (*codec.Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkArraySize(m.Shape, info.size); err != nil {
+		return nil, err
+	}
 	chunks, err := m.ChunkShape()
 	if err != nil {
 		return nil, err
@@ -228,7 +231,7 @@ func (m *ArrayMetadata) check(o options) (*codec.Pipeline, error) {
 	if len(m.Codecs) == 0 {
 		return nil, fmt.Errorf("%w: empty codecs list", ErrInvalidMetadata)
 	}
-	p, err := codec.NewPipelineWith(m.Codecs, codec.Spec{Shape: chunks, ItemSize: info.size, SwapSize: info.swap, Fill: fill}, o.codecs)
+	p, err := codec.NewPipelineWith(m.Codecs, codec.Spec{Shape: chunks, ItemSize: info.size, SwapSize: info.swap, Fill: fill}.WithLimits(o.codecLimits()), o.codecs)
 	if err != nil {
 		return nil, fmt.Errorf("codecs: %w", err)
 	}

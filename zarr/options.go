@@ -22,6 +22,8 @@ type options struct {
 	// codecs take precedence over codec.Register's registry for the
 	// arrays built with these options (codec.NewPipelineWith).
 	codecs map[string]codec.Factory
+	// limits are WithLimits'; nil is DefaultLimits (see lim).
+	limits *Limits
 }
 
 // newOptions applies opts over base (the zero value, or a Group's).

@@ -83,7 +83,21 @@ func (b *Blosc) Encode(src []byte) ([]byte, error) {
 }
 
 func (b *Blosc) Decode(src []byte, hint int) ([]byte, error) {
-	out, err := blosc.Decode(make([]byte, 0, hint), src)
+	return b.DecodeSized(src, -1, blosc.MaxSize)
+}
+
+// DecodeSized implements SizedDecoder: the size the frame header declares
+// is checked before anything is allocated (a frame may declare up to
+// 2 GiB from a few kilobytes).
+func (b *Blosc) DecodeSized(src []byte, want, limit int) ([]byte, error) {
+	n, err := blosc.DecodedSize(src)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if err := checkDeclared("the blosc frame", n, want, limit); err != nil {
+		return nil, err
+	}
+	out, err := blosc.Decode(make([]byte, 0, n), src)
 	if err != nil {
 		if errors.Is(err, blosc.ErrCorrupt) {
 			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)

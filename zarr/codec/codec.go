@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 
@@ -48,38 +49,9 @@ type Spec struct {
 	// for this spec and for pipelines nested in it (sharding's inner and
 	// index codecs), which get the spec passed on; see NewPipelineWith.
 	factories map[string]Factory
-}
-
-// MaxChunkBytes bounds the decoded size of what a pipeline handles at
-// once: a chunk, a whole shard, an inner chunk, a shard index. Reads
-// allocate that much (a chunk of fill value, a decoded shard), so a larger
-// claim in zarr.json, or a shape whose size overflows an int, is refused
-// when the pipeline is built (ErrInvalidConfig) instead of crashing the
-// process at the first read.
-const MaxChunkBytes = 1 << 32
-
-// checkSize reports whether the decoded size of s is at most MaxChunkBytes
-// (computed without overflow).
-func (s Spec) checkSize() error {
-	if s.ItemSize <= 0 {
-		return fmt.Errorf("%w: element size %d", ErrInvalidConfig, s.ItemSize)
-	}
-	for _, d := range s.Shape {
-		if d < 0 {
-			return fmt.Errorf("%w: negative dimension in chunk shape %v", ErrInvalidConfig, s.Shape)
-		}
-		if d == 0 {
-			return nil
-		}
-	}
-	n := s.ItemSize
-	for _, d := range s.Shape {
-		if n > MaxChunkBytes/d {
-			return fmt.Errorf("%w: a chunk of shape %v with %d-byte elements is over the %d GiB limit", ErrInvalidConfig, s.Shape, s.ItemSize, MaxChunkBytes>>30)
-		}
-		n *= d
-	}
-	return nil
+	// limits replace DefaultLimits when set (Spec.WithLimits); passed on
+	// like factories.
+	limits *Limits
 }
 
 // Len is the number of elements.
@@ -213,8 +185,14 @@ type Pipeline struct {
 
 // NewPipeline parses cfgs for chunks of spec s, with the codecs of the
 // registry (and any factories the spec inherited from NewPipelineWith).
+// A spec whose size overflows is ErrInvalidConfig; one over the spec's
+// Limits.MaxChunkBytes is ErrLimit, unless the chain is a sharding codec
+// alone (its shards are read by inner chunks, which are checked instead).
 func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
-	if err := s.checkSize(); err != nil {
+	if _, err := s.size(); err != nil {
+		return nil, err
+	}
+	if err := s.Limits().Check(); err != nil {
 		return nil, err
 	}
 	p := &Pipeline{spec: s}
@@ -236,7 +214,7 @@ func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
 			p.aa = append(p.aa, cd)
 			p.aaSpecs = append(p.aaSpecs, cur)
 			cur = cd.EncodedSpec(cur)
-			cur.factories = s.factories // whatever the codec built its spec from
+			cur.factories, cur.limits = s.factories, s.limits // whatever the codec built its spec from
 		case ArrayToBytes:
 			if p.ab != nil {
 				return nil, fmt.Errorf("%w: second array-to-bytes codec %q", ErrInvalidConfig, c.Name)
@@ -253,6 +231,12 @@ func NewPipeline(cfgs []Config, s Spec) (*Pipeline, error) {
 	}
 	if p.ab == nil {
 		return nil, fmt.Errorf("%w: no array-to-bytes codec (add {\"name\":\"bytes\"})", ErrInvalidConfig)
+	}
+	if p.Sharding() == nil {
+		// Decoded whole at every read: the limit applies.
+		if err := s.checkLimit("a chunk"); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -318,15 +302,28 @@ func (p *Pipeline) Encode(data []byte) ([]byte, error) {
 
 // Decode turns stored bytes into a decoded chunk of p.Spec().Bytes()
 // bytes. data may be reused as scratch and must not be used afterwards.
+// A bytes-to-bytes codec that declares (or produces) another size than
+// the chunk's is ErrChunkSize, one over Limits.MaxChunkBytes ErrLimit,
+// before the output is allocated when the codec can tell (SizedDecoder).
 func (p *Pipeline) Decode(data []byte) ([]byte, error) {
 	var err error
+	limit := int(min(p.spec.Limits().MaxChunkBytes, math.MaxInt))
 	for i := len(p.bb) - 1; i >= 0; i-- {
-		hint := 0
-		if i == 0 {
-			hint = p.abSpec.Bytes()
+		// The exact size is known only for the codec next to the bytes
+		// codec; the others (and a codec after sharding, whose encoded
+		// shard has no fixed size) are bounded by the limit.
+		want := -1
+		if _, ok := p.ab.(*BytesCodec); ok && i == 0 {
+			want = p.abSpec.Bytes()
 		}
-		if data, err = p.bb[i].Decode(data, hint); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.bb[i].Config().Name, err)
+		c := p.bb[i]
+		if sd, ok := c.(SizedDecoder); ok {
+			data, err = sd.DecodeSized(data, want, limit)
+		} else if data, err = c.Decode(data, max(want, 0)); err == nil {
+			err = checkDeclared(c.Config().Name+" output", len(data), want, limit)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Config().Name, err)
 		}
 	}
 	if data, err = p.ab.Decode(p.abSpec, data); err != nil {

@@ -359,24 +359,32 @@ func TestFillHelpers(t *testing.T) {
 	}
 }
 
-// TestMaxChunkBytes: a spec up to MaxChunkBytes builds (nothing is
-// allocated); one byte more, or a shape whose size overflows, is
-// ErrInvalidConfig.
+// TestMaxChunkBytes: a spec up to Limits.MaxChunkBytes builds (nothing
+// is allocated); one byte more is ErrLimit, and a shape whose size
+// overflows is ErrInvalidConfig.
 func TestMaxChunkBytes(t *testing.T) {
+	const lim = codec.DefaultMaxChunkBytes
 	for _, c := range []struct {
 		shape []int
 		item  int
-		ok    bool
+		want  error
 	}{
-		{[]int{codec.MaxChunkBytes / 8, 2}, 4, true},
-		{[]int{codec.MaxChunkBytes/8 + 1, 2}, 4, false},
-		{[]int{1 << 62, 1 << 62}, 1, false},
-		{[]int{1 << 40, 1 << 40, 0}, 1, true}, // empty
+		{[]int{lim / 8, 2}, 4, nil},
+		{[]int{lim/8 + 1, 2}, 4, codec.ErrLimit},
+		{[]int{1 << 62, 1 << 62}, 1, codec.ErrInvalidConfig},
+		{[]int{1 << 40, 1 << 40, 0}, 1, nil}, // empty
 	} {
 		s := codec.Spec{Shape: c.shape, ItemSize: c.item, SwapSize: c.item, Fill: make([]byte, c.item)}
 		_, err := codec.NewPipeline([]codec.Config{bytesLE}, s)
-		if c.ok != (err == nil) || err != nil && !errors.Is(err, codec.ErrInvalidConfig) {
-			t.Errorf("shape %v of %d-byte elements: %v", c.shape, c.item, err)
+		if (c.want == nil) != (err == nil) || err != nil && !errors.Is(err, c.want) {
+			t.Errorf("shape %v of %d-byte elements: %v, want %v", c.shape, c.item, err, c.want)
 		}
+	}
+	// Raised limits admit the larger chunk.
+	l := codec.DefaultLimits()
+	l.MaxChunkBytes = 4 * lim
+	s := codec.Spec{Shape: []int{lim/8 + 1, 2}, ItemSize: 4, SwapSize: 4, Fill: make([]byte, 4)}.WithLimits(l)
+	if _, err := codec.NewPipeline([]codec.Config{bytesLE}, s); err != nil {
+		t.Errorf("raised limit: %v", err)
 	}
 }

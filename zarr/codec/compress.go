@@ -3,8 +3,10 @@ package codec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -66,6 +68,13 @@ func (g *Gzip) Encode(src []byte) ([]byte, error) {
 var gzipReaders sync.Pool
 
 func (g *Gzip) Decode(src []byte, hint int) ([]byte, error) {
+	return g.DecodeSized(src, -1, math.MaxInt-1)
+}
+
+// DecodeSized implements SizedDecoder: gzip does not state its size up
+// front (ISIZE is mod 2^32, at the end), so decoding stops one byte past
+// want (or limit) and that byte is the error.
+func (g *Gzip) DecodeSized(src []byte, want, limit int) ([]byte, error) {
 	r, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if r == nil {
@@ -77,9 +86,16 @@ func (g *Gzip) Decode(src []byte, hint int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
 	}
 	defer gzipReaders.Put(r)
-	buf := bytes.NewBuffer(make([]byte, 0, max(hint, 512)))
-	if _, err := io.Copy(buf, r); err != nil {
+	bound := limit
+	if want >= 0 {
+		bound = min(want, limit)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(want, 512), bound+1)))
+	if _, err := io.Copy(buf, io.LimitReader(r, int64(bound)+1)); err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrCorrupt, err)
+	}
+	if buf.Len() > bound {
+		return nil, checkDeclared("the gzip stream", buf.Len(), want, limit)
 	}
 	return buf.Bytes(), nil
 }
@@ -160,13 +176,51 @@ func (z *Zstd) Encode(src []byte) ([]byte, error) {
 }
 
 func (z *Zstd) Decode(src []byte, hint int) ([]byte, error) {
-	d, err := zstdDec()
-	if err != nil {
-		return nil, err
+	return z.DecodeSized(src, -1, 1<<30)
+}
+
+// DecodeSized implements SizedDecoder: a frame that states its content
+// size is checked before decoding; otherwise the decoder stops at the
+// bound (cap-limited DecodeAll for an exact size, a limited stream else).
+func (z *Zstd) DecodeSized(src []byte, want, limit int) ([]byte, error) {
+	var h zstd.Header
+	if err := h.Decode(src); err == nil && h.HasFCS && h.FrameContentSize <= math.MaxInt {
+		// Only one frame's size; a stream of several is bounded below.
+		if n := int(h.FrameContentSize); n > limit || (want >= 0 && n > want) {
+			return nil, checkDeclared("the zstd frame", n, want, limit)
+		}
 	}
-	out, err := d.DecodeAll(src, make([]byte, 0, hint))
+	if want >= 0 && want <= limit {
+		d, err := zstdCapDec()
+		if err != nil {
+			return nil, err
+		}
+		out, err := d.DecodeAll(src, make([]byte, 0, want))
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+			return nil, fmt.Errorf("%w: the zstd stream decodes to more than the chunk's %d bytes", ErrChunkSize, want)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+		}
+		return out, nil
+	}
+	d, err := zstd.NewReader(bytes.NewReader(src), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(min(limit, 1<<30))+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
 	}
-	return out, nil
+	defer d.Close()
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, io.LimitReader(d, int64(limit)+1)); err != nil {
+		return nil, fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
+	}
+	if buf.Len() > limit {
+		return nil, checkDeclared("the zstd stream", buf.Len(), want, limit)
+	}
+	return buf.Bytes(), nil
 }
+
+// zstdCapDec decodes at most cap(dst) bytes (ErrDecoderSizeExceeded past
+// it): the decoder for chunks of known size.
+var zstdCapDec = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<62), zstd.WithDecodeAllCapLimit(true))
+})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Sharding is the "sharding_indexed" codec: a shard holds a grid of inner
@@ -63,12 +64,19 @@ func newSharding(raw json.RawMessage, s Spec) (any, error) {
 		}
 	}
 	sh.n = 1
+	maxEntries := s.Limits().MaxShardIndexEntries
 	for d, ch := range c.ChunkShape {
 		if ch <= 0 || s.Shape[d]%ch != 0 {
 			return nil, fmt.Errorf("%w: shard shape %v is not a multiple of inner chunk_shape %v", ErrInvalidConfig, s.Shape, c.ChunkShape)
 		}
-		sh.perShard = append(sh.perShard, s.Shape[d]/ch)
-		sh.n *= s.Shape[d] / ch
+		k := s.Shape[d] / ch
+		sh.perShard = append(sh.perShard, k)
+		// Checked per factor, so that the product cannot overflow.
+		if k > 0 && int64(sh.n) > maxEntries/int64(k) {
+			return nil, fmt.Errorf("%w: a shard of shape %v holds %v inner chunks of shape %v, over Limits.MaxShardIndexEntries (%d); raise it with zarr.WithLimits if this dataset is trusted",
+				ErrLimit, s.Shape, perShardString(s.Shape, c.ChunkShape), c.ChunkShape, maxEntries)
+		}
+		sh.n *= k
 	}
 	if len(c.Codecs) == 0 {
 		return nil, fmt.Errorf("%w: sharding needs inner \"codecs\"", ErrInvalidConfig)
@@ -76,13 +84,16 @@ func newSharding(raw json.RawMessage, s Spec) (any, error) {
 	innerSpec := s
 	innerSpec.Shape = c.ChunkShape
 	var err error
+	if err := innerSpec.checkLimit("an inner chunk"); err != nil {
+		return nil, err
+	}
 	if sh.inner, err = NewPipeline(c.Codecs, innerSpec); err != nil {
 		return nil, fmt.Errorf("inner codecs: %w", err)
 	}
 	if len(c.IndexCodecs) == 0 {
 		return nil, fmt.Errorf("%w: sharding needs \"index_codecs\"", ErrInvalidConfig)
 	}
-	idxSpec := Spec{Shape: append(append([]int{}, sh.perShard...), 2), ItemSize: 8, SwapSize: 8, Fill: []byte{255, 255, 255, 255, 255, 255, 255, 255}, factories: s.factories}
+	idxSpec := Spec{Shape: append(append([]int{}, sh.perShard...), 2), ItemSize: 8, SwapSize: 8, Fill: []byte{255, 255, 255, 255, 255, 255, 255, 255}, factories: s.factories, limits: s.limits}
 	if sh.index, err = NewPipeline(c.IndexCodecs, idxSpec); err != nil {
 		return nil, fmt.Errorf("index codecs: %w", err)
 	}
@@ -260,4 +271,17 @@ func (sh *Sharding) Encode(s Spec, data []byte) ([]byte, error) {
 		return append(body, ienc...), nil
 	}
 	return append(ienc, body...), nil
+}
+
+// perShardString spells the inner-chunk grid of a shard ("1000×1000") for
+// an error message, without multiplying.
+func perShardString(shard, inner []int) string {
+	var b strings.Builder
+	for d := range shard {
+		if d > 0 {
+			b.WriteString("×")
+		}
+		fmt.Fprint(&b, shard[d]/inner[d])
+	}
+	return b.String()
 }
