@@ -49,7 +49,7 @@ func TestConvertManyShards(t *testing.T) {
 	cc := &countingStore{Store: cs}
 	runtime.GC()
 	before := heapAllocs()
-	_, err = Convert(ctx, cc, hroot, ConvertOptions{})
+	_, err = Convert(ctx, cc, hroot)
 	alloc := heapAllocs() - before
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "use larger chunks") {
 		t.Fatalf("Convert: %v; want ErrTooLarge saying what to change", err)
@@ -80,14 +80,14 @@ func TestManifestShardLimit(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "use at least 8342 chunks per shard") {
 		t.Fatalf("CheckDataset: %v", err)
 	}
-	s, err := Create(blockstore.NewMemory(), Options{ChunksPerShard: 8342})
+	s, err := Create(blockstore.NewMemory(), WithChunksPerShard(8342))
 	must(t, err)
 	doc, _ := ms.Get(ctx, "zarr.json", zarr.All())
 	must(t, s.Set(ctx, "zarr.json", doc))
 	if _, err := s.Flush(ctx); err != nil {
 		t.Fatalf("flush with 8342 chunks per shard: %v", err)
 	}
-	s, err = Create(blockstore.NewMemory(), Options{ChunksPerShard: MaxWritableChunksPerShard + 1})
+	s, err = Create(blockstore.NewMemory(), WithChunksPerShard(MaxWritableChunksPerShard + 1))
 	must(t, err)
 	if err := s.Set(ctx, "zarr.json", hostile.Doc("[10]", "[1]", "uint8", "")); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("chunks_per_shard over one block: %v", err)
