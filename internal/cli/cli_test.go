@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,17 +15,17 @@ import (
 	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
-// demoBin is the demo binary built once for the tests that run it as a
+// toolBin is the demo binary built once for the tests that run it as a
 // user would.
-var demoBin string
+var toolBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "demo-bin")
+	dir, err := os.MkdirTemp("", "gohamt-bin")
 	if err != nil {
 		panic(err)
 	}
-	demoBin = filepath.Join(dir, "demo")
-	if out, err := exec.Command("go", "build", "-o", demoBin, ".").CombinedOutput(); err != nil {
+	toolBin = filepath.Join(dir, "gohamt")
+	if out, err := exec.Command("go", "build", "-o", toolBin, "github.com/gohamt/gohamt/cmd/gohamt").CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)
 	}
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 // and stderr.
 func demo(t *testing.T, repo string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(demoBin, args...)
+	cmd := exec.Command(toolBin, args...)
 	cmd.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -338,5 +339,30 @@ func TestCLIKuboBackend(t *testing.T) {
 	}
 	if code, _, errOut := demo(t, repo, "info", local, "--kubo-rpc", "http://127.0.0.1:9", "--kubo-gateway", "http://127.0.0.1:9"); code != 1 || errOut == "" {
 		t.Fatalf("a dead Kubo: exit %d, %q", code, errOut)
+	}
+}
+
+func TestProgramsAndNoArguments(t *testing.T) {
+	// gohamt alone is a usage error that lists the commands, demo among them.
+	code, out, errOut := runDemo(t)
+	if code != 2 || out != "" || !strings.Contains(errOut, "usage: gohamt") || !strings.Contains(errOut, "\n  demo \n") {
+		t.Errorf("gohamt: exit %d, stdout %q, stderr %q; want exit 2 and the usage with the demo command", code, out, errOut)
+	}
+	// demo alone is the main job; with arguments both programs agree.
+	if got := defaultArgs("demo", nil); !slices.Equal(got, []string{"demo"}) {
+		t.Errorf("defaultArgs(demo, nil) = %q, want [demo]", got)
+	}
+	for _, prog := range []string{"gohamt", "demo"} {
+		if got := defaultArgs(prog, []string{"ls", "x"}); !slices.Equal(got, []string{"ls", "x"}) {
+			t.Errorf("defaultArgs(%s, [ls x]) = %q", prog, got)
+		}
+	}
+	if got := defaultArgs("gohamt", nil); len(got) != 0 {
+		t.Errorf("defaultArgs(gohamt, nil) = %q, want none", got)
+	}
+	// The main job takes no arguments.
+	code, _, errOut = runDemo(t, "demo", "extra")
+	if code != 2 || !strings.Contains(errOut, "demo takes no arguments") {
+		t.Errorf("demo extra: exit %d, stderr %q; want exit 2 naming the mistake", code, errOut)
 	}
 }
