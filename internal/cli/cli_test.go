@@ -15,7 +15,7 @@ import (
 	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
-// toolBin is the demo binary built once for the tests that run it as a
+// toolBin is the gohamt binary built once for the tests that run it as a
 // user would.
 var toolBin string
 
@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// demo runs the binary with a repo folder and returns exit code, stdout
+// demo runs the gohamt binary with a repo folder and returns exit code, stdout
 // and stderr.
 func demo(t *testing.T, repo string, args ...string) (int, string, string) {
 	t.Helper()
@@ -56,7 +56,7 @@ func mustDemo(t *testing.T, repo string, args ...string) string {
 	t.Helper()
 	code, out, errOut := demo(t, repo, args...)
 	if code != 0 {
-		t.Fatalf("demo %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		t.Fatalf("gohamt %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
 	}
 	return out
 }
@@ -141,10 +141,10 @@ func TestCLIErrors(t *testing.T) {
 	} {
 		code, _, errOut := demo(t, repo, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
-			t.Errorf("demo %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.want)
+			t.Errorf("gohamt %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.want)
 		}
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > tc.code-1 && !strings.Contains(tc.want, "flag") {
-			t.Errorf("demo %s: error is not one line: %q", strings.Join(tc.args, " "), errOut)
+			t.Errorf("gohamt %s: error is not one line: %q", strings.Join(tc.args, " "), errOut)
 		}
 	}
 	if code, out, _ := demo(t, repo, "info", "--help"); code != 0 {
@@ -314,7 +314,7 @@ func TestCLIEncrypted(t *testing.T) {
 	} {
 		code, _, errOut := demo(t, repo, tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("demo %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+			t.Errorf("gohamt %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
 		}
 	}
 }
@@ -363,6 +363,6 @@ func TestProgramsAndNoArguments(t *testing.T) {
 	// The main job takes no arguments.
 	code, _, errOut = runDemo(t, "demo", "extra")
 	if code != 2 || !strings.Contains(errOut, "demo takes no arguments") {
-		t.Errorf("demo extra: exit %d, stderr %q; want exit 2 naming the mistake", code, errOut)
+		t.Errorf("gohamt extra: exit %d, stderr %q; want exit 2 naming the mistake", code, errOut)
 	}
 }
