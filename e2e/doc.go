@@ -7,7 +7,7 @@
 //
 //	go test ./e2e/...
 //
-// They build the demo binary once (TestMain) and generate their Zarr
+// They build the gohamt binary once (TestMain) and generate their Zarr
 // datasets in a temporary folder. Every process a test starts is killed
 // and every folder removed when the test ends, also on failure; child
 // processes get SIGKILL from the kernel if the test binary itself dies.

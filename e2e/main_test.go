@@ -19,8 +19,8 @@ var (
 	// workDir holds what tests share (the demo binary, datasets); removed
 	// when TestMain ends.
 	workDir string
-	// demoBin is the demo command, built once.
-	demoBin string
+	// toolBin is the demo command, built once.
+	toolBin string
 )
 
 func TestMain(m *testing.M) {
@@ -35,10 +35,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(workDir)
-	demoBin = filepath.Join(workDir, "demo")
-	build := exec.Command("go", "build", "-o", demoBin, "github.com/gohamt/gohamt/cmd/demo")
+	toolBin = filepath.Join(workDir, "gohamt")
+	build := exec.Command("go", "build", "-o", toolBin, "github.com/gohamt/gohamt/cmd/gohamt")
 	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the demo binary: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "e2e: building the gohamt binary: %v\n%s", err, out)
 		return 1
 	}
 	return m.Run()
@@ -73,7 +73,7 @@ type proc struct {
 	err    error         // Wait's result, valid after done
 }
 
-// start runs name with args (demoBin when name is "demo"). The process
+// start runs name with args (toolBin when name is "demo"). The process
 // gets SIGKILL from the kernel if the test binary dies, and from the
 // cleanup when the test ends; its output is logged if the test failed.
 func start(t *testing.T, name string, args ...string) *proc {
@@ -85,7 +85,7 @@ func startEnv(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
 	bin := name
 	if name == "demo" {
-		bin = demoBin
+		bin = toolBin
 	}
 	p := &proc{name: name + " " + strings.Join(args, " "), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)

@@ -89,12 +89,12 @@ func TestTransferAcrossNamespaces(t *testing.T) {
 	nsA, nsB, vethA, vethB, ipA, _ := netnsPair(t)
 	link := shape(t, nsA, nsB, vethA, vethB)
 	ds := getDataset(t, smallMB)
-	srv := &server{proc: start(t, "ip", "netns", "exec", nsA, demoBin, "serve", "--repo", ds.Repo, "--json", "--listen", "/ip4/"+ipA+"/tcp/0")}
+	srv := &server{proc: start(t, "ip", "netns", "exec", nsA, toolBin, "serve", "--repo", ds.Repo, "--json", "--listen", "/ip4/"+ipA+"/tcp/0")}
 	srv.serveHello(t)
 
 	repo := filepath.Join(t.TempDir(), "repo")
 	t0 := time.Now()
-	f := start(t, "ip", "netns", "exec", nsB, demoBin, "fetch", "--repo", repo, "--json", "--timeout", "4m", "--peer", srv.Addr(), ds.Root)
+	f := start(t, "ip", "netns", "exec", nsB, toolBin, "fetch", "--repo", repo, "--json", "--timeout", "4m", "--peer", srv.Addr(), ds.Root)
 	if code := f.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("fetch across the lossy link: exit %d\n%s", code, tail(f.stderr.String(), 10))
 	}

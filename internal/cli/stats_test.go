@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"strings"
@@ -26,7 +26,7 @@ func TestStatsFlag(t *testing.T) {
 	if strings.Contains(out, "telemetry summary") {
 		t.Error("summary on stdout")
 	}
-	for _, want := range []string{"telemetry summary (demo get)", "cas_load.total", "hamt_lookup.found", "cas_load.latency_seconds", "hamt:f32_gzip/zarr.json"} {
+	for _, want := range []string{"telemetry summary (gohamt get)", "cas_load.total", "hamt_lookup.found", "cas_load.latency_seconds", "hamt:f32_gzip/zarr.json"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr has no %q:\n%s", want, errOut)
 		}

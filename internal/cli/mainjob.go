@@ -1,9 +1,10 @@
-package main
+package cli
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -70,6 +71,19 @@ func (r *report) step(name string, bytes int64, f func() (string, error)) error 
 // fetches it by root CID alone, converts it to a sharded store and writes
 // an encrypted copy, and every read is checked against the generator.
 // It works in a temporary folder and removes it.
+// runDemoJob is `gohamt demo`: the main job, which takes no arguments.
+func runDemoJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gohamt demo\n\nRun the main job: two embedded nodes store, share, read back and check a\n189 MB dataset, and print a report. It takes no arguments.")
+	}
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	return runMain(ctx, stdout)
+}
+
 func runMain(ctx context.Context, w io.Writer) (err error) {
 	tmp, err := os.MkdirTemp("", "gohamt-demo-")
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ import (
 // stdin is where `hamt apply -` reads; tests replace it.
 var stdin io.Reader = os.Stdin
 
-// runHAMT is `demo hamt apply [--bucket-size N] [--values bytes|ipld]
+// runHAMT is `gohamt hamt apply [--bucket-size N] [--values bytes|ipld]
 // OPS.jsonl`: it applies the operations to a new tree on the memory
 // backend and prints the root CID as the last line.
 func runHAMT(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 // first address; the process is killed when the test ends.
 func serveRepo(t *testing.T, repo string) (*exec.Cmd, string) {
 	t.Helper()
-	serve := exec.Command(demoBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
+	serve := exec.Command(toolBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
 	serve.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
 	stdout, err := serve.StdoutPipe()
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // withStats runs a command line with the telemetry summary when asked:
-// --stats anywhere on the line (demo --stats read CID ARRAY, demo read CID
+// --stats anywhere on the line (gohamt --stats read CID ARRAY, gohamt read CID
 // ARRAY --stats) or GOHAMT_TRACE=1 in the environment turns it on, and
 // the summary goes to stderr after the command (stdout keeps the
 // command's own output).
@@ -23,15 +23,15 @@ func withStats(ctx context.Context, args []string, stdout, stderr io.Writer, run
 	if !telemetry.SummaryEnabled() {
 		return run(ctx, args, stdout, stderr)
 	}
-	label := "demo"
+	label := "gohamt"
 	if name, _, err := hoistShared(args); err == nil && name != "" {
-		label = "demo " + name
+		label = "gohamt " + name
 	}
 	telemetry.ResetSummary(label)
 	code := run(ctx, args, stdout, stderr)
 	fmt.Fprintln(stderr)
 	if err := telemetry.Snapshot().WriteText(stderr); err != nil {
-		fmt.Fprintln(stderr, "demo: stats:", err)
+		fmt.Fprintln(stderr, "gohamt: stats:", err)
 	}
 	return code
 }

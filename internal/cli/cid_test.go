@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -102,7 +102,7 @@ func TestMainJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the main job stores 200 MiB")
 	}
-	code, out, errOut := runDemo(t)
+	code, out, errOut := runDemo(t, "demo")
 	if code != 0 || !strings.HasSuffix(out, "ok\n") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

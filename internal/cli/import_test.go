@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -229,7 +229,7 @@ func mustRun(t *testing.T, args ...string) string {
 	t.Helper()
 	code, out, errOut := runDemo(t, args...)
 	if code != 0 {
-		t.Fatalf("demo %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		t.Fatalf("gohamt %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 	}
 	return out
 }

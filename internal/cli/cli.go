@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	// is defined here so that every command's help lists it.
 	fs.Bool("stats", false, "print a telemetry summary to stderr afterwards (or set GOHAMT_TRACE=1)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: demo %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		fmt.Fprintf(stderr, "usage: gohamt %s %s\n\n%s\n\nFlags:\n", name, args, help)
 		fs.PrintDefaults()
 	}
 	return fs, bf
@@ -94,8 +94,8 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) ([]string, error
 }
 
 // hoistShared moves the shared flags given before the command name to just
-// after it, where the command's flag set parses them: `demo --json info R`
-// runs as `demo info --json R`. It returns the command name ("" for none)
+// after it, where the command's flag set parses them: `gohamt --json info R`
+// runs as `gohamt info --json R`. It returns the command name ("" for none)
 // and its arguments. A flag before the command that is not shared, or a
 // shared flag before a command that does not take them, is a usage error.
 func hoistShared(args []string) (string, []string, error) {
@@ -147,6 +147,8 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func countText(lo, hi int) string {
 	switch {
+	case lo == 0 && hi == 0:
+		return "no arguments"
 	case lo == hi:
 		return fmt.Sprintf("%d argument(s)", lo)
 	case hi < 0:
@@ -251,7 +253,7 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 	n, err := node.New(ctx, cfg)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {
-			return nil, fmt.Errorf("repo %s is in use by another process (is `demo serve` running?): %w", bf.repo, err)
+			return nil, fmt.Errorf("repo %s is in use by another process (is `gohamt serve` running?): %w", bf.repo, err)
 		}
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,17 +15,17 @@ import (
 	"github.com/gohamt/gohamt/internal/kubotest"
 )
 
-// demoBin is the demo binary built once for the tests that run it as a
+// toolBin is the gohamt binary built once for the tests that run it as a
 // user would.
-var demoBin string
+var toolBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "demo-bin")
+	dir, err := os.MkdirTemp("", "gohamt-bin")
 	if err != nil {
 		panic(err)
 	}
-	demoBin = filepath.Join(dir, "demo")
-	if out, err := exec.Command("go", "build", "-o", demoBin, ".").CombinedOutput(); err != nil {
+	toolBin = filepath.Join(dir, "gohamt")
+	if out, err := exec.Command("go", "build", "-o", toolBin, "github.com/gohamt/gohamt/cmd/gohamt").CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)
 	}
@@ -33,11 +34,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// demo runs the binary with a repo folder and returns exit code, stdout
+// demo runs the gohamt binary with a repo folder and returns exit code, stdout
 // and stderr.
 func demo(t *testing.T, repo string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(demoBin, args...)
+	cmd := exec.Command(toolBin, args...)
 	cmd.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -55,7 +56,7 @@ func mustDemo(t *testing.T, repo string, args ...string) string {
 	t.Helper()
 	code, out, errOut := demo(t, repo, args...)
 	if code != 0 {
-		t.Fatalf("demo %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		t.Fatalf("gohamt %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
 	}
 	return out
 }
@@ -140,10 +141,10 @@ func TestCLIErrors(t *testing.T) {
 	} {
 		code, _, errOut := demo(t, repo, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
-			t.Errorf("demo %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.want)
+			t.Errorf("gohamt %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.want)
 		}
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines > tc.code-1 && !strings.Contains(tc.want, "flag") {
-			t.Errorf("demo %s: error is not one line: %q", strings.Join(tc.args, " "), errOut)
+			t.Errorf("gohamt %s: error is not one line: %q", strings.Join(tc.args, " "), errOut)
 		}
 	}
 	if code, out, _ := demo(t, repo, "info", "--help"); code != 0 {
@@ -313,7 +314,7 @@ func TestCLIEncrypted(t *testing.T) {
 	} {
 		code, _, errOut := demo(t, repo, tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("demo %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+			t.Errorf("gohamt %s: exit %d, %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
 		}
 	}
 }
@@ -338,5 +339,30 @@ func TestCLIKuboBackend(t *testing.T) {
 	}
 	if code, _, errOut := demo(t, repo, "info", local, "--kubo-rpc", "http://127.0.0.1:9", "--kubo-gateway", "http://127.0.0.1:9"); code != 1 || errOut == "" {
 		t.Fatalf("a dead Kubo: exit %d, %q", code, errOut)
+	}
+}
+
+func TestProgramsAndNoArguments(t *testing.T) {
+	// gohamt alone is a usage error that lists the commands, demo among them.
+	code, out, errOut := runDemo(t)
+	if code != 2 || out != "" || !strings.Contains(errOut, "usage: gohamt") || !strings.Contains(errOut, "\n  demo \n") {
+		t.Errorf("gohamt: exit %d, stdout %q, stderr %q; want exit 2 and the usage with the demo command", code, out, errOut)
+	}
+	// demo alone is the main job; with arguments both programs agree.
+	if got := defaultArgs("demo", nil); !slices.Equal(got, []string{"demo"}) {
+		t.Errorf("defaultArgs(demo, nil) = %q, want [demo]", got)
+	}
+	for _, prog := range []string{"gohamt", "demo"} {
+		if got := defaultArgs(prog, []string{"ls", "x"}); !slices.Equal(got, []string{"ls", "x"}) {
+			t.Errorf("defaultArgs(%s, [ls x]) = %q", prog, got)
+		}
+	}
+	if got := defaultArgs("gohamt", nil); len(got) != 0 {
+		t.Errorf("defaultArgs(gohamt, nil) = %q, want none", got)
+	}
+	// The main job takes no arguments.
+	code, _, errOut = runDemo(t, "demo", "extra")
+	if code != 2 || !strings.Contains(errOut, "demo takes no arguments") {
+		t.Errorf("gohamt extra: exit %d, stderr %q; want exit 2 naming the mistake", code, errOut)
 	}
 }

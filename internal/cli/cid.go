@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,13 +19,13 @@ func runCID(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range args {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			fmt.Fprintln(stderr, "demo: cid:", err)
+			fmt.Fprintln(stderr, "gohamt: cid:", err)
 			failed++
 			continue
 		}
 		id, err := cas.Sum(data, cas.Raw)
 		if err != nil {
-			fmt.Fprintf(stderr, "demo: cid: %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "gohamt: cid: %s: %v\n", name, err)
 			failed++
 			continue
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -23,16 +23,16 @@ func checkOneLine(t *testing.T, repo string, args []string, code int, want ...st
 	got, _, errOut := demo(t, repo, args...)
 	line, _, _ := strings.Cut(errOut, "\n")
 	if got != code {
-		t.Errorf("demo %s: exit %d, want %d; stderr %q", strings.Join(args, " "), got, code, errOut)
+		t.Errorf("gohamt %s: exit %d, want %d; stderr %q", strings.Join(args, " "), got, code, errOut)
 	}
 	// A usage error adds a second line pointing at --help; the error
 	// itself is the first.
-	if rest := strings.TrimSpace(strings.TrimPrefix(errOut, line)); rest != "" && (code != 2 || !strings.HasPrefix(rest, "run 'demo ")) {
-		t.Errorf("demo %s: error is not one line: %q", strings.Join(args, " "), errOut)
+	if rest := strings.TrimSpace(strings.TrimPrefix(errOut, line)); rest != "" && (code != 2 || !strings.HasPrefix(rest, "run 'gohamt ")) {
+		t.Errorf("gohamt %s: error is not one line: %q", strings.Join(args, " "), errOut)
 	}
 	for _, w := range want {
 		if !strings.Contains(line, w) {
-			t.Errorf("demo %s: stderr %q lacks %q", strings.Join(args, " "), line, w)
+			t.Errorf("gohamt %s: stderr %q lacks %q", strings.Join(args, " "), line, w)
 		}
 	}
 	return line
@@ -68,7 +68,7 @@ func TestCLIByteRangeErrors(t *testing.T) {
 	} {
 		line := checkOneLine(t, repo, tc.args, tc.code, tc.want...)
 		if strings.Contains(line, "29999") || strings.Contains(line, "bytes=") {
-			t.Errorf("demo %s: %q shows the range in inclusive HTTP form", strings.Join(tc.args, " "), line)
+			t.Errorf("gohamt %s: %q shows the range in inclusive HTTP form", strings.Join(tc.args, " "), line)
 		}
 	}
 	// The edge cases that are not errors.
@@ -117,7 +117,7 @@ func TestCLIRegionErrors(t *testing.T) {
 	} {
 		line := checkOneLine(t, repo, tc.args, tc.code, tc.want...)
 		if tc.code == 2 && strings.Contains(line, "outside") {
-			t.Errorf("demo %s: %q calls a malformed region outside the array", strings.Join(tc.args, " "), line)
+			t.Errorf("gohamt %s: %q calls a malformed region outside the array", strings.Join(tc.args, " "), line)
 		}
 	}
 	if got := mustDemo(t, repo, read(" 0:1 , 1:3 ")...); got != "1.25,2.25\n" {
@@ -177,10 +177,10 @@ func TestCLIErrorsNameCIDOnce(t *testing.T) {
 	} {
 		line := checkOneLine(t, tc.repo, tc.args, 1, tc.want)
 		if n := strings.Count(line, tc.cid); n != 1 {
-			t.Errorf("demo %s: %q names %s %d times, want once", strings.Join(tc.args, " "), line, tc.cid, n)
+			t.Errorf("gohamt %s: %q names %s %d times, want once", strings.Join(tc.args, " "), line, tc.cid, n)
 		}
 		if n := len(casWord.FindAllString(line, -1)); n > 1 {
-			t.Errorf("demo %s: %q repeats the wrapper chain", strings.Join(tc.args, " "), line)
+			t.Errorf("gohamt %s: %q repeats the wrapper chain", strings.Join(tc.args, " "), line)
 		}
 	}
 }
@@ -192,7 +192,7 @@ func TestCLINoRepoYet(t *testing.T) {
 	for _, args := range [][]string{{"pins"}, {"gc"}} {
 		code, out, errOut := demo(t, repo, args...)
 		if code != 0 || errOut != "" {
-			t.Errorf("demo %s without a repo: exit %d, stderr %q", args[0], code, errOut)
+			t.Errorf("gohamt %s without a repo: exit %d, stderr %q", args[0], code, errOut)
 		}
 		if args[0] == "pins" && out != "" {
 			t.Errorf("pins without a repo printed %q", out)
@@ -262,16 +262,16 @@ func TestCLIGlobalFlagsAnywhere(t *testing.T) {
 		}
 		code, out, errOut := demo(t, r, args...)
 		if code != 0 || info(out) != "hamt" {
-			t.Errorf("demo %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
+			t.Errorf("gohamt %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
 		}
-		if strings.Contains(strings.Join(args, " "), "-stats") != strings.Contains(errOut, "telemetry summary (demo info)") {
-			t.Errorf("demo %s: --stats and the summary disagree; stderr %q", strings.Join(args, " "), errOut)
+		if strings.Contains(strings.Join(args, " "), "-stats") != strings.Contains(errOut, "telemetry summary (gohamt info)") {
+			t.Errorf("gohamt %s: --stats and the summary disagree; stderr %q", strings.Join(args, " "), errOut)
 		}
 	}
 	for _, args := range [][]string{{"--stats", "info", root}, {"info", "--stats", root}, {"info", root, "--stats"}} {
 		code, out, errOut := demo(t, repo, args...)
-		if code != 0 || !strings.Contains(out, "hamt, 636 keys") || !strings.Contains(errOut, "telemetry summary (demo info)") {
-			t.Errorf("demo %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
+		if code != 0 || !strings.Contains(out, "hamt, 636 keys") || !strings.Contains(errOut, "telemetry summary (gohamt info)") {
+			t.Errorf("gohamt %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
 		}
 	}
 	// --memory before the command: the import goes to memory, not the repo.
@@ -295,7 +295,7 @@ func TestCLIGlobalFlagsAnywhere(t *testing.T) {
 	checkOneLine(t, repo, []string{"--json", "cid", fixture + "/zarr.json"}, 2, "--json", "cid")
 	// Commands without the shared flags still take --stats.
 	code, out, errOut := demo(t, repo, "cid", "--stats", fixture+"/zarr.json")
-	if code != 0 || !strings.HasPrefix(out, "bafkr4") || !strings.Contains(errOut, "telemetry summary (demo cid)") {
+	if code != 0 || !strings.HasPrefix(out, "bafkr4") || !strings.Contains(errOut, "telemetry summary (gohamt cid)") {
 		t.Errorf("cid --stats: exit %d, %q, %q", code, out, errOut)
 	}
 }

@@ -1,0 +1,134 @@
+// Package cli is the gohamt command-line tool: every command, its flags
+// and its help. cmd/gohamt and cmd/demo are one-line mains over [Main];
+// `demo` with no arguments runs the main job (`gohamt demo`), `gohamt`
+// with no arguments prints its usage.
+//
+// Errors go to stderr as one sentence; the exit status is 1, or 2 for a
+// command line that could not be understood.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/gohamt/gohamt/zarr"
+	"syscall"
+)
+
+// errUsage marks a command line that could not be understood.
+var errUsage = errors.New("usage")
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	shared           bool // takes the shared flags (newFlagSet), so they may come before its name too
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "", "run the main job: two embedded nodes store, share, read back and check a 189 MB dataset, and print a report (what `go run ./cmd/demo` does)", runDemoJob, false},
+		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, false},
+		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
+		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
+		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
+		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes", runGet, true},
+		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
+		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead, true},
+		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
+		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
+		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
+		{"pin", "CID", "pin a root", runPin, true},
+		{"unpin", "CID", "unpin a root", runUnpin, true},
+		{"pins", "", "list pinned roots", runPins, true},
+		{"gc", "", "delete blocks not reachable from a pin", runGC, true},
+		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT, false},
+	}
+}
+
+// Main runs the tool as program prog ("gohamt" or "demo") with the
+// command-line arguments args, until done or interrupted (SIGINT, SIGTERM),
+// and returns the exit status.
+func Main(prog string, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, defaultArgs(prog, args), os.Stdout, os.Stderr)
+}
+
+// defaultArgs gives `demo` its historic meaning: with no arguments it is
+// the main job, `gohamt demo`. Any other command line means the same to
+// both programs.
+func defaultArgs(prog string, args []string) []string {
+	if prog == "demo" && len(args) == 0 {
+		return []string{"demo"}
+	}
+	return args
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return withStats(ctx, args, stdout, stderr, runCommand)
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	name, args, err := hoistShared(args)
+	flagErr := err != nil
+	switch {
+	case err != nil:
+	case name == "":
+		usage(stderr)
+		return 2
+	case name == "help" || name == "-h" || name == "--help":
+		usage(stdout)
+		return 0
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, name)
+		if c, ok := lookupCommand(name); ok {
+			err = c.run(ctx, args, stdout, stderr)
+		}
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // the subcommand printed its usage
+	}
+	if err != nil {
+		// One line: errors from libp2p and friends can span several.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+		if errors.Is(err, zarr.ErrInvalidMetadata) && !errors.Is(err, zarr.ErrNotHierarchy) {
+			// A folder being imported is plain files: the hint would mislead.
+			msg += " (if the dataset is encrypted, pass --encrypt-key-file)"
+		}
+		fmt.Fprintln(stderr, "gohamt:", msg)
+		if errors.Is(err, errUsage) {
+			if _, ok := lookupCommand(name); ok {
+				fmt.Fprintf(stderr, "run 'gohamt %s --help' for usage\n", name)
+			} else if flagErr {
+				fmt.Fprintln(stderr, "run 'gohamt --help' for usage")
+			} else {
+				usage(stderr)
+			}
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: gohamt [--stats] [SHARED FLAGS] COMMAND [ARGS]\n\n--stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr afterwards.\nThe flags the data commands share (--json, --repo, --memory, --kubo-rpc,\n--kubo-gateway, --encrypt-key-file, --encrypt-header) and --stats may come\nbefore the command name or after it; 'gohamt COMMAND --help' lists them.\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %s %s\n      %s\n", c.name, c.args, c.help)
+	}
+}
