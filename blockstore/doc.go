@@ -9,7 +9,7 @@
 // against its CID on the way out; a range of a large value reads only the
 // leaves that overlap the range. It knows nothing of networks: the
 // embedded node (package node) gives it a [Fetcher] for the blocks that
-// are not local, and that is the only way a block gets in other than Put.
+// are not local.
 //
 // Pins are kept by boxo's datastore pinner (recursive pins), so they
 // survive restarts on a persistent datastore. Pin checks that the whole

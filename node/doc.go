@@ -27,7 +27,7 @@
 //	)
 //
 // [WithOffline] starts no host, [WithReadOnly] opens the repo for reading
-// only (and offline), [WithVerify] turns off re-hashing of local reads.
+// only (and offline), WithVerify(false) turns off re-hashing of local reads.
 //
 // # Networking
 //
