@@ -23,7 +23,7 @@ func BenchmarkMemory(b *testing.B) {
 			}
 		})
 		for _, verify := range []bool{true, false} {
-			s := blockstore.NewMemory(blockstore.WithVerifyReads(verify))
+			s := blockstore.NewMemory(blockstore.WithVerify(verify))
 			id, err := s.Put(ctx, data, cas.Raw)
 			if err != nil {
 				b.Fatal(err)

@@ -34,7 +34,10 @@ func BenchmarkDatastores(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					s := blockstore.FromDatastore(d)
+					s, err := blockstore.FromDatastore(d)
+					if err != nil {
+						b.Fatal(err)
+					}
 					importBlocks(b, s, size, count)
 					if err := s.Close(); err != nil {
 						b.Fatal(err)
@@ -46,7 +49,10 @@ func BenchmarkDatastores(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s := blockstore.FromDatastore(d, blockstore.WithVerifyReads(false))
+				s, err := blockstore.FromDatastore(d, blockstore.WithVerify(false))
+				if err != nil {
+					b.Fatal(err)
+				}
 				defer s.Close()
 				ids := importBlocks(b, s, size, count)
 				rng := rand.New(rand.NewPCG(3, 4))

@@ -10,7 +10,6 @@ import (
 	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/cas/castest"
-	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -43,7 +42,11 @@ type fixture struct {
 func newFixture() *fixture {
 	d := dssync.MutexWrap(ds.NewMapDatastore())
 	bs := &countingBlockstore{Blockstore: boxobs.NewBlockstore(d)}
-	return &fixture{store: blockstore.New(blockservice.New(bs, nil), d), dstore: d, bs: bs}
+	s, err := blockstore.New(bs, d)
+	if err != nil {
+		panic(err) // both are set: New cannot fail
+	}
+	return &fixture{store: s, dstore: d, bs: bs}
 }
 
 // overwrite replaces the stored bytes of id's block, as a failing disk or a
@@ -74,7 +77,10 @@ func TestCorruptBlockIsCaught(t *testing.T) {
 		t.Fatalf("GetRange of a corrupted block: %v; want ErrCorrupt", err)
 	}
 	// With verification off the bad bytes come through: the option is real.
-	unverified := blockstore.New(f.store.BlockService(), f.dstore, blockstore.WithVerifyReads(false))
+	unverified, err := blockstore.New(f.store.Blockstore(), f.dstore, blockstore.WithVerify(false))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, err := unverified.Get(ctx, id); err != nil || string(got) != "other bytes!!!" {
 		t.Fatalf("unverified Get = %q, %v", got, err)
 	}
@@ -108,7 +114,7 @@ func TestCorruptLeafOfLargeValue(t *testing.T) {
 
 func putBlock(t *testing.T, f *fixture, b blocks.Block) {
 	t.Helper()
-	if err := f.store.BlockService().AddBlock(t.Context(), b); err != nil {
+	if err := f.store.Blockstore().Put(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	ds "github.com/ipfs/go-datastore"
 	badger "github.com/ipfs/go-ds-badger4"
@@ -72,24 +71,42 @@ func OpenBadgerDatastore(dir string, opts *badger.Options) (ds.Batching, error) 
 	return guardDiskSpace(d, dir, DefaultMinFreeBytes), nil
 }
 
-// OpenBadger opens a persistent Store on a Badger datastore in dir. Close
-// the Store to release the directory.
+// OpenBadger opens a persistent Store on a Badger datastore in dir
+// (created if missing, unless [WithReadOnly]). Close the Store to release
+// the directory.
 func OpenBadger(dir string, opts ...Option) (*Store, error) {
-	d, err := OpenBadgerDatastore(dir, nil)
+	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	return FromDatastore(d, opts...), nil
+	bo := BadgerOptions()
+	bo.ReadOnly = cfg.readOnly
+	d, err := OpenBadgerDatastore(dir, &bo)
+	if err != nil {
+		return nil, err
+	}
+	s, err := FromDatastore(d, opts...)
+	if err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // FromDatastore returns a Store on any batching datastore (Badger, Pebble,
-// flatfs, …): boxo's blockstore over d, no network. Blocks and the pin
-// index share d under separate key prefixes. Closing the Store closes d if
-// d has a Close method.
-func FromDatastore(d ds.Batching, opts ...Option) *Store {
-	s := New(blockservice.New(boxobs.NewBlockstore(d), nil), d, opts...)
+// flatfs, …): boxo's blockstore over d. Blocks and the pin index share d
+// under separate key prefixes. Closing the Store closes d if d has a Close
+// method.
+func FromDatastore(d ds.Batching, opts ...Option) (*Store, error) {
+	if d == nil {
+		return nil, errors.New("blockstore: FromDatastore needs a datastore")
+	}
+	s, err := New(boxobs.NewBlockstore(d), d, opts...)
+	if err != nil {
+		return nil, err
+	}
 	s.ownsDatastore = true
-	return s
+	return s, nil
 }
 
 // Close releases the pinner and, for a Store made by [FromDatastore] or

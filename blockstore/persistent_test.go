@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/cas/castest"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 )
 
@@ -124,7 +126,7 @@ func TestGCRefusesIncompletePin(t *testing.T) {
 		t.Fatal(err)
 	}
 	leaf := cas.NewCID(data[:cas.ChunkSize], cas.Raw)
-	if err := f.store.BlockService().Blockstore().DeleteBlock(ctx, leaf); err != nil {
+	if err := f.store.Blockstore().DeleteBlock(ctx, leaf); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.store.GC(ctx); !errors.Is(err, cas.ErrNotFound) {
@@ -135,20 +137,104 @@ func TestGCRefusesIncompletePin(t *testing.T) {
 	}
 }
 
-func TestFetchLocal(t *testing.T) {
+// TestOpenBadgerReadOnly: WithReadOnly opens a Badger folder that several
+// read-only Stores share, and every write is ErrReadOnly in one line.
+func TestOpenBadgerReadOnly(t *testing.T) {
 	ctx := t.Context()
-	s := blockstore.NewMemory()
-	id, _ := s.Put(ctx, castest.Payload(4*cas.ChunkSize+5, 11), cas.Raw)
-	var calls atomic.Int64
-	p, err := s.Fetch(ctx, id, func(blockstore.Progress) { calls.Add(1) })
+	dir := t.TempDir()
+	w, err := blockstore.OpenBadger(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Blocks != 6 || calls.Load() != 6 || p.Bytes < 4*cas.ChunkSize+5 {
-		t.Fatalf("Fetch = %+v with %d progress calls; want 6 blocks (root + 5 leaves)", p, calls.Load())
+	id, err := w.Put(ctx, castest.Payload(2*cas.ChunkSize+3, 7), cas.Raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.Fetch(ctx, cas.NewCID([]byte("absent"), cas.Raw), nil); !errors.Is(err, cas.ErrNotFound) {
-		t.Fatalf("Fetch of an absent root: %v; want ErrNotFound", err)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := blockstore.OpenBadger(dir, blockstore.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	r2, err := blockstore.OpenBadger(dir, blockstore.WithReadOnly())
+	if err != nil {
+		t.Fatalf("second read-only open: %v", err)
+	}
+	defer r2.Close()
+	if _, err := r2.Get(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	_, gcErr := r1.GC(ctx)
+	_, putErr := r1.Put(ctx, []byte("x"), cas.Raw)
+	for name, err := range map[string]error{
+		"put": putErr, "pin": r1.Pin(ctx, id), "unpin": r1.Unpin(ctx, id),
+		"update-pin": r1.UpdatePin(ctx, id, id), "gc": gcErr,
+	} {
+		if !errors.Is(err, blockstore.ErrReadOnly) || !strings.HasPrefix(err.Error(), "cas "+name) {
+			t.Errorf("%s on a read-only store: %v; want ErrReadOnly", name, err)
+		}
+	}
+}
+
+// fetchFrom is a Fetcher over another Store, standing in for the node's
+// network read path.
+type fetchFrom struct {
+	src, dst *blockstore.Store
+	dags     atomic.Int64
+}
+
+func (f *fetchFrom) FetchBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	b, err := f.src.Blockstore().Get(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return b, f.dst.Blockstore().Put(ctx, b)
+}
+
+func (f *fetchFrom) FetchDAG(ctx context.Context, root cid.Cid) error {
+	f.dags.Add(1)
+	ids, err := f.src.Blockstore().AllKeysChan(ctx)
+	if err != nil {
+		return err
+	}
+	for c := range ids {
+		if _, err := f.FetchBlock(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestFetcher: reads ask the fetcher for blocks that are not local (a
+// range only for the leaves it needs), and Pin makes the DAG local through
+// it.
+func TestFetcher(t *testing.T) {
+	ctx := t.Context()
+	src := blockstore.NewMemory()
+	data := castest.Payload(3*cas.ChunkSize, 9)
+	id, _ := src.Put(ctx, data, cas.Raw)
+	f := &fetchFrom{src: src}
+	dst := blockstore.NewMemory(blockstore.WithFetcher(f))
+	f.dst = dst
+	if got, err := dst.GetRange(ctx, id, cas.Span(5, 10)); err != nil || !bytes.Equal(got, data[5:15]) {
+		t.Fatalf("GetRange through the fetcher = %v", err)
+	}
+	if ok, _ := dst.Has(ctx, cas.NewCID(data[cas.ChunkSize:2*cas.ChunkSize], cas.Raw)); ok {
+		t.Fatal("a range of the first leaf fetched the second")
+	}
+	if err := dst.Pin(ctx, id); err != nil || f.dags.Load() != 1 {
+		t.Fatalf("Pin = %v after %d FetchDAG calls; want 1", err, f.dags.Load())
+	}
+	if got, err := blockstore.NewMemory().Get(ctx, id); err == nil {
+		t.Fatalf("a store without a fetcher found %d bytes", len(got))
+	}
+	if _, err := dst.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := dst.Get(ctx, id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("pinned value after GC: %v", err)
 	}
 }
 

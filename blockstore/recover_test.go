@@ -77,7 +77,10 @@ func openReadOnly(t *testing.T, dir string) (*blockstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := blockstore.FromDatastore(d)
+	s, err := blockstore.FromDatastore(d)
+	if err != nil {
+		return nil, err
+	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s, nil
 }

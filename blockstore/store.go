@@ -10,9 +10,7 @@ import (
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/unixfile"
 	"github.com/gohamt/gohamt/telemetry"
-	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
-	"github.com/ipfs/boxo/ipld/merkledag"
 	ipfspinner "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/boxo/pinning/pinner/dspinner"
 	blocks "github.com/ipfs/go-block-format"
@@ -24,19 +22,19 @@ import (
 	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // lets the pinner walk dag-cbor nodes
 )
 
-// putBatch is how many blocks of a large value go to the block service in
-// one AddBlocks call (32 MiB of leaves).
+// putBatch is how many blocks of a large value go to the blockstore in one
+// PutMany call (32 MiB of leaves).
 const putBatch = 32
 
 // MaxGetSize is [cas.MaxGetSize], the cap every backend applies to one read.
 const MaxGetSize = cas.MaxGetSize
 
 // Store is a [cas.Store], [cas.RangeGetter] and [cas.Pinner] over a boxo
-// block service. It is safe for concurrent use.
+// blockstore. It is safe for concurrent use.
 type Store struct {
-	bserv  blockservice.BlockService
+	bs     boxobs.Blockstore
 	dstore ds.Batching // holds the pin index
-	cfg    Config
+	cfg    config
 
 	pinOnce sync.Once
 	pinner  ipfspinner.Pinner
@@ -53,50 +51,48 @@ var (
 	_ cas.Pinner      = (*Store)(nil)
 )
 
-// Config holds the Store's settings; see [DefaultConfig].
-type Config struct {
-	// VerifyReads re-hashes every block read and compares it with its CID,
-	// so that a corrupted disk or a faulty datastore gives cas.ErrCorrupt
-	// instead of wrong bytes. It costs one BLAKE3 pass over each block read
-	// (about 0.27 ms per 1 MiB block, see docs/benchmarks.md), which
-	// dominates small range reads of large blocks. Default true.
-	VerifyReads bool
-}
-
-// DefaultConfig returns the defaults: reads verified.
-func DefaultConfig() Config { return Config{VerifyReads: true} }
-
-// Option changes a Config.
-type Option func(*Config)
-
-// WithVerifyReads sets [Config.VerifyReads].
-func WithVerifyReads(on bool) Option { return func(c *Config) { c.VerifyReads = on } }
-
-// New returns a Store that reads and writes blocks through bserv and keeps
-// its pin index in dstore (which may be the datastore under bserv's
-// blockstore; pins live under their own key prefix).
-func New(bserv blockservice.BlockService, dstore ds.Batching, opts ...Option) *Store {
-	cfg := DefaultConfig()
-	for _, o := range opts {
-		o(&cfg)
+// New returns a Store that keeps its blocks in bs and its pin index in
+// dstore (which may be the datastore under bs; pins live under their own
+// key prefix). Blocks that are not in bs are not found, unless
+// [WithFetcher] says where to get them.
+func New(bs boxobs.Blockstore, dstore ds.Batching, opts ...Option) (*Store, error) {
+	if bs == nil || dstore == nil {
+		return nil, errors.New("blockstore: New needs a blockstore and a datastore")
 	}
-	return &Store{bserv: bserv, dstore: dstore, cfg: cfg}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{bs: bs, dstore: dstore, cfg: cfg}, nil
 }
 
 // NewMemory returns an empty in-memory Store: boxo's blockstore over a
-// thread-safe map datastore, with no network.
+// thread-safe map datastore. It cannot fail (no Option of this package
+// has an invalid value), so it returns no error.
 func NewMemory(opts ...Option) *Store {
 	d := dssync.MutexWrap(ds.NewMapDatastore())
 	// Write-through: rewriting a map entry costs less than asking first
 	// whether it is there (boxo's default does both for a new block).
-	return New(blockservice.New(boxobs.NewBlockstore(d, boxobs.WriteThrough(true)), nil), d, opts...)
+	s, _ := New(boxobs.NewBlockstore(d, boxobs.WriteThrough(true)), d, opts...)
+	return s
 }
 
-// BlockService returns the block service the Store works on.
-func (s *Store) BlockService() blockservice.BlockService { return s.bserv }
+// Blockstore returns the boxo blockstore the Store keeps its blocks in.
+func (s *Store) Blockstore() boxobs.Blockstore { return s.bs }
+
+// readOnly is the error of a write on a read-only Store, or nil.
+func (s *Store) readOnly(op string, id cid.Cid) error {
+	if !s.cfg.readOnly {
+		return nil
+	}
+	return &cas.Error{Op: op, CID: id, Err: ErrReadOnly}
+}
 
 // Put implements [cas.Store].
 func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
+	if err := s.readOnly("put", cid.Undef); err != nil {
+		return cid.Undef, err
+	}
 	s.gcMu.RLock()
 	defer s.gcMu.RUnlock()
 	if len(data) <= cas.ChunkSize {
@@ -106,7 +102,7 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 		if data == nil {
 			data = []byte{}
 		}
-		id, err := cas.Encode(data, codec, func(b blocks.Block) error { return s.addBlock(ctx, b) })
+		id, err := cas.Encode(data, codec, func(b blocks.Block) error { return s.bs.Put(ctx, b) })
 		if err != nil {
 			return cid.Undef, &cas.Error{Op: "put", Err: err}
 		}
@@ -117,7 +113,7 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.bserv.AddBlocks(ctx, batch)
+		err := s.bs.PutMany(ctx, batch)
 		batch = batch[:0]
 		return err
 	}
@@ -135,16 +131,6 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 		return cid.Undef, &cas.Error{Op: "put", Err: err}
 	}
 	return id, nil
-}
-
-// addBlock stores one block. Without an exchange nobody needs to hear of
-// new blocks, so it goes straight to the blockstore (the block service
-// would add a CID check and a Has lookup, ~40 % of a small put).
-func (s *Store) addBlock(ctx context.Context, b blocks.Block) error {
-	if s.bserv.Exchange() == nil {
-		return s.bserv.Blockstore().Put(ctx, b)
-	}
-	return s.bserv.AddBlock(ctx, b)
 }
 
 // Get implements [cas.Store].
@@ -168,9 +154,6 @@ func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]
 func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
 	if err := cas.CheckCID(id); err != nil {
 		return nil, &cas.Error{Op: op, CID: id, Err: err}
-	}
-	if s.bserv.Exchange() != nil {
-		ctx = blockservice.ContextWithSession(ctx, s.bserv)
 	}
 	root, err := s.block(ctx, id)
 	if err != nil {
@@ -201,20 +184,10 @@ func (s *Store) read(ctx context.Context, op string, id cid.Cid, r cas.Range) ([
 	return out, nil
 }
 
-// block fetches one block and checks it against its CID: a datastore or a
+// block gets one block and checks it against its CID: a datastore or a
 // peer that hands back other bytes is caught here, not trusted.
 func (s *Store) block(ctx context.Context, id cid.Cid) ([]byte, error) {
-	// The local blockstore first, without the block service's session and
-	// tracing machinery: most reads are local.
-	b, err := s.bserv.Blockstore().Get(ctx, id)
-	fromPeer := false
-	if err != nil && s.bserv.Exchange() != nil && ipld.IsNotFound(err) {
-		b, err = s.bserv.GetBlock(ctx, id)
-		fromPeer = true
-	}
-	if err == nil && s.bserv.Exchange() != nil {
-		telemetry.RecordBlockRead(ctx, fromPeer)
-	}
+	b, err := s.getBlock(ctx, id)
 	if err != nil {
 		if ipld.IsNotFound(err) || errors.Is(err, ds.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %s", cas.ErrNotFound, id)
@@ -225,7 +198,7 @@ func (s *Store) block(ctx context.Context, id cid.Cid) ([]byte, error) {
 		return nil, err
 	}
 	data := b.RawData()
-	if s.cfg.VerifyReads {
+	if s.cfg.verify {
 		if err := cas.Verify(id, data); err != nil {
 			return nil, err
 		}
@@ -233,12 +206,31 @@ func (s *Store) block(ctx context.Context, id cid.Cid) ([]byte, error) {
 	return data, nil
 }
 
+// getBlock is the one read path: the local blockstore, then the fetcher
+// (if any) for a block that is not there.
+func (s *Store) getBlock(ctx context.Context, id cid.Cid) (blocks.Block, error) {
+	b, err := s.bs.Get(ctx, id)
+	f := s.cfg.fetcher
+	if f == nil {
+		return b, err
+	}
+	fromPeer := false
+	if err != nil && ipld.IsNotFound(err) {
+		b, err = f.FetchBlock(ctx, id)
+		fromPeer = true
+	}
+	if err == nil {
+		telemetry.RecordBlockRead(ctx, fromPeer)
+	}
+	return b, err
+}
+
 // Has implements [cas.Store]; it looks only at the local blockstore.
 func (s *Store) Has(ctx context.Context, id cid.Cid) (bool, error) {
 	if err := cas.CheckCID(id); err != nil {
 		return false, &cas.Error{Op: "has", CID: id, Err: err}
 	}
-	ok, err := s.bserv.Blockstore().Has(ctx, id)
+	ok, err := s.bs.Has(ctx, id)
 	if err != nil {
 		return false, &cas.Error{Op: "has", CID: id, Err: err}
 	}
@@ -247,7 +239,7 @@ func (s *Store) Has(ctx context.Context, id cid.Cid) (bool, error) {
 
 func (s *Store) pins(ctx context.Context) (ipfspinner.Pinner, error) {
 	s.pinOnce.Do(func() {
-		s.pinner, s.pinErr = dspinner.New(ctx, s.dstore, merkledag.NewDAGService(s.bserv))
+		s.pinner, s.pinErr = dspinner.New(ctx, s.dstore, dagService{s})
 	})
 	return s.pinner, s.pinErr
 }
@@ -255,6 +247,9 @@ func (s *Store) pins(ctx context.Context) (ipfspinner.Pinner, error) {
 // Pin implements [cas.Pinner]: it pins id recursively, fetching any block
 // of the DAG that is not local.
 func (s *Store) Pin(ctx context.Context, id cid.Cid) error {
+	if err := s.readOnly("pin", id); err != nil {
+		return err
+	}
 	if err := s.pin(ctx, id); err != nil {
 		return &cas.Error{Op: "pin", CID: id, Err: err}
 	}
@@ -271,10 +266,13 @@ func (s *Store) pin(ctx context.Context, id cid.Cid) error {
 	if err != nil {
 		return err
 	}
-	// Make the whole DAG local with our own walk (parallel, with the
-	// node's deadlines and retries, skipping leaves already here), then
-	// record the pin without boxo's second walk over every block.
-	if _, err := s.Fetch(ctx, id, nil); err != nil {
+	// Make the whole DAG local (the fetcher's walk) or check that it is,
+	// then record the pin without boxo's second walk over every block.
+	if f := s.cfg.fetcher; f != nil {
+		if err := f.FetchDAG(ctx, id); err != nil {
+			return err
+		}
+	} else if err := s.checkLocal(ctx, id); err != nil {
 		return err
 	}
 	if err := p.PinWithMode(ctx, id, ipfspinner.Recursive, ""); err != nil {
@@ -285,6 +283,9 @@ func (s *Store) pin(ctx context.Context, id cid.Cid) error {
 
 // Unpin implements [cas.Pinner].
 func (s *Store) Unpin(ctx context.Context, id cid.Cid) error {
+	if err := s.readOnly("unpin", id); err != nil {
+		return err
+	}
 	p, err := s.pins(ctx)
 	if err == nil {
 		err = p.Unpin(ctx, id, true)
@@ -305,6 +306,9 @@ func (s *Store) Unpin(ctx context.Context, id cid.Cid) error {
 
 // UpdatePin implements [cas.Pinner].
 func (s *Store) UpdatePin(ctx context.Context, from, to cid.Cid) error {
+	if err := s.readOnly("update-pin", from); err != nil {
+		return err
+	}
 	err := s.updatePin(ctx, from, to)
 	if err != nil {
 		return &cas.Error{Op: "update-pin", CID: from, Err: err}

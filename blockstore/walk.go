@@ -5,129 +5,58 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gohamt/gohamt/cas"
-	"github.com/ipfs/boxo/blockservice"
+	"github.com/gohamt/gohamt/internal/daglinks"
 	"github.com/ipfs/boxo/ipld/merkledag"
-	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	ipld "github.com/ipfs/go-ipld-format"
-	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 )
 
-// A walk's parallelism is bounded twice. Bitswap holds wants for at least
-// 20 ms before it sends a message, so small blocks need many in flight
-// (10 000 blocks of 4 KiB: ~1 500 blocks/s at 32 in flight, ~10 000 at
-// 256); but 1 MiB blocks slow down past ~32 in flight (410 MB/s at 32,
-// 100 MB/s at 256, on loopback). So at most FetchParallel blocks and
-// FetchBytesInFlight expected bytes are in flight: a block's expected size
-// is what its dag-pb parent says, or else the mean size seen so far.
-const (
-	FetchParallel      = 256
-	FetchBytesInFlight = 32 << 20
-)
-
-// Progress reports how far a walk has got.
-type Progress struct {
-	Blocks int64 // blocks fetched (or found locally) so far
-	Bytes  int64 // their total size
+// checkLocal walks the DAG under root in the local blockstore and fails
+// on the first block that is missing (a cas.Error naming it) or, except
+// for raw leaves, whose presence is enough, does not match its CID.
+func (s *Store) checkLocal(ctx context.Context, root cid.Cid) error {
+	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
+		ls, err := s.localLinks(ctx, c, true)
+		if errors.Is(err, cas.ErrNotFound) {
+			return nil, &cas.Error{Op: "get", CID: c, Err: err}
+		}
+		return ls, err
+	}
+	return merkledag.Walk(ctx, getLinks, root, newVisitSet().add, merkledag.Concurrency(32))
 }
 
-// Fetch walks the DAG under root and makes every block it reaches local,
-// fetching missing ones through the block service (from peers, on a node,
-// where each get has its deadline and retry): breadth first, a level at a
-// time, FetchParallel blocks at once, in one session. It is the embedded
-// counterpart of `ipfs pin add`, without the pin.
-// progress, if not nil, is called after each block, from several
-// goroutines at once; it must be quick.
-func (s *Store) Fetch(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
-	if err := cas.CheckCID(root); err != nil {
-		return Progress{}, &cas.Error{Op: "fetch", CID: root, Err: err}
+// localLinks returns the links of a local block. A raw block has none, so
+// only its presence is checked; another is read, checked against its CID
+// if verify, and decoded.
+func (s *Store) localLinks(ctx context.Context, c cid.Cid, verify bool) ([]*ipld.Link, error) {
+	if c.Type() == cid.Raw {
+		ok, err := s.bs.Has(ctx, c)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: %s", cas.ErrNotFound, c)
+		}
+		return nil, err
 	}
-	ctx = blockservice.ContextWithSession(ctx, s.bserv)
-	var blocksN, bytesN atomic.Int64
-	seen := newVisitSet()
-	seen.add(root)
-	var mu sync.Mutex
-	var next []link
-	take := func(b blocks.Block) error {
-		if err := cas.Verify(b.Cid(), b.RawData()); err != nil {
-			return err
-		}
-		links, err := sizedLinks(b.Cid(), b.RawData())
-		if err != nil {
-			return err
-		}
-		p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Add(int64(len(b.RawData())))}
-		if progress != nil {
-			progress(p)
-		}
-		mu.Lock()
-		for _, l := range links {
-			if seen.add(l.cid) {
-				next = append(next, l)
-			}
-		}
-		mu.Unlock()
-		return nil
-	}
-	weight := func(l link) int64 {
-		w := int64(l.size)
-		if w == 0 {
-			if n := blocksN.Load(); n > 0 {
-				w = bytesN.Load() / n
-			}
-		}
-		return min(max(w, 4<<10), 2<<20)
-	}
-	sem := semaphore.NewWeighted(FetchBytesInFlight)
-	local := s.bserv.Blockstore()
-	frontier := []link{{cid: root}}
-	var err error
-	for len(frontier) > 0 && err == nil {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(FetchParallel)
-		for _, l := range frontier {
-			w := weight(l)
-			if err := sem.Acquire(gctx, w); err != nil {
-				break // gctx ended: g.Wait reports why
-			}
-			g.Go(func() error {
-				defer sem.Release(w)
-				if l.cid.Type() == cid.Raw {
-					// A raw block has no links: if it is already
-					// local it needs no hashing or decoding, only its
-					// size (read, since Badger's GetSize is approximate
-					// for values in its value log).
-					if b, err := local.Get(gctx, l.cid); err == nil {
-						p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Add(int64(len(b.RawData())))}
-						if progress != nil {
-							progress(p)
-						}
-						return nil
-					}
-				}
-				b, err := s.bserv.GetBlock(gctx, l.cid)
-				if err != nil {
-					return &cas.Error{Op: "get", CID: l.cid, Err: mapNotFound(err)}
-				}
-				return take(b)
-			})
-		}
-		err = g.Wait()
-		if err == nil {
-			err = ctx.Err()
-		}
-		frontier, next = next, nil
-	}
-	p := Progress{Blocks: blocksN.Load(), Bytes: bytesN.Load()}
+	b, err := s.bs.Get(ctx, c)
 	if err != nil {
-		return p, &cas.Error{Op: "fetch", CID: root, Err: err}
+		return nil, mapNotFound(err)
 	}
-	return p, nil
+	if verify {
+		if err := cas.Verify(c, b.RawData()); err != nil {
+			return nil, err
+		}
+	}
+	ls, err := daglinks.Sized(c, b.RawData())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ipld.Link, len(ls))
+	for i, l := range ls {
+		out[i] = &ipld.Link{Cid: l.CID, Size: l.Size}
+	}
+	return out, nil
 }
 
 // GCStats says what a [Store.GC] did.
@@ -142,6 +71,9 @@ type GCStats struct {
 // local blocks: if a pinned DAG is incomplete GC fails and deletes nothing.
 // Values put and not pinned are garbage; Put waits while GC runs.
 func (s *Store) GC(ctx context.Context) (GCStats, error) {
+	if err := s.readOnly("gc", cid.Undef); err != nil {
+		return GCStats{}, err
+	}
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	st, err := s.gc(ctx)
@@ -157,23 +89,10 @@ func (s *Store) gc(ctx context.Context) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
-	bs := s.bserv.Blockstore()
-	local := merkledag.NewDAGService(blockservice.New(bs, nil)) // never the network
+	bs := s.bs
 	live := newVisitSet()
 	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
-		if c.Type() == cid.Raw {
-			// A raw block has no links; only its presence matters.
-			ok, err := bs.Has(ctx, c)
-			if err == nil && !ok {
-				err = fmt.Errorf("%w: %s", cas.ErrNotFound, c)
-			}
-			return nil, err
-		}
-		nd, err := local.Get(ctx, c)
-		if err != nil {
-			return nil, mapNotFound(err)
-		}
-		return nd.Links(), nil
+		return s.localLinks(ctx, c, false) // never the fetcher
 	}
 	for sp := range p.RecursiveKeys(ctx, false) {
 		if sp.Err != nil {

@@ -97,7 +97,7 @@ func countBlocks(t *testing.T, repo, root string) (blocks, bytes int64) {
 	t.Helper()
 	c, err := cid.Decode(root)
 	must(t, err)
-	n, err := node.New(t.Context(), node.Config{RepoDir: repo, Offline: true})
+	n, err := node.New(t.Context(), node.WithRepo(repo), node.WithOffline())
 	must(t, err)
 	p, err := n.Fetch(t.Context(), c, nil)
 	if cerr := n.Close(); err == nil {

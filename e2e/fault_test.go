@@ -91,24 +91,24 @@ func TestServerKilledMidFetch(t *testing.T) {
 	port := tcpPort(t, srv.Addr())
 
 	fetcherRepo := filepath.Join(t.TempDir(), "repo")
-	f := newNode(t, node.Config{RepoDir: fetcherRepo})
+	f := newNode(t, node.WithRepo(fetcherRepo))
 	must(t, f.Connect(ctx, srv.Addr()))
-	killed := make(chan blockstore.Progress, 1)
+	killed := make(chan node.Progress, 1)
 	var once sync.Once
 	type result struct {
-		p   blockstore.Progress
+		p   node.Progress
 		err error
 	}
 	first := make(chan result, 1)
 	go func() {
-		p, err := f.Fetch(ctx, root, func(p blockstore.Progress) {
+		p, err := f.Fetch(ctx, root, func(p node.Progress) {
 			if p.Bytes >= ds.Bytes/2 {
 				once.Do(func() { srv.kill(); killed <- p })
 			}
 		})
 		first <- result{p, err}
 	}()
-	var atKill blockstore.Progress
+	var atKill node.Progress
 	select {
 	case atKill = <-killed:
 	case r := <-first:
@@ -158,7 +158,7 @@ func TestServerKilledMidFetch(t *testing.T) {
 func TestFetcherKilledMidFetch(t *testing.T) {
 	ds := getDataset(t, smallMB)
 	gate := &gatedDatastore{Batching: repoDatastore(t, ds.Repo), after: ds.Blocks / 2, open: make(chan struct{})}
-	seed := newNode(t, node.Config{Datastore: gate})
+	seed := newNode(t, node.WithDatastore(gate))
 	t.Cleanup(gate.release) // before the seed closes
 	addr := seed.Addrs()[0].String()
 
@@ -197,7 +197,7 @@ func TestFetcherKilledMidFetch(t *testing.T) {
 // with the right bytes although the liar keeps sending.
 func TestCorruptingPeer(t *testing.T) {
 	ds := getDataset(t, smallMB)
-	liar := newNode(t, node.Config{Datastore: corruptDatastore{repoDatastore(t, ds.Repo)}})
+	liar := newNode(t, node.WithDatastore(corruptDatastore{repoDatastore(t, ds.Repo)}))
 	liarAddr := liar.Addrs()[0].String()
 
 	lone := filepath.Join(t.TempDir(), "repo")

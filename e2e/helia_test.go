@@ -83,7 +83,7 @@ func TestHeliaServesNode(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || len(hello.Multiaddrs) == 0 || len(hello.Files) != len(files) {
 		t.Fatalf("helia serve printed %q: %v", line, err)
 	}
-	n := newNode(t, node.Config{FetchTimeout: 20 * time.Second})
+	n := newNode(t, node.WithFetchTimeout(20*time.Second))
 	must(t, n.Connect(ctx, hello.Multiaddrs[0]))
 	wantBlocks := int64(1)
 	for _, f := range hello.Files {

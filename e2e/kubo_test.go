@@ -41,14 +41,11 @@ func newKubo(t *testing.T) (*kubotest.Daemon, *kuboadapter.Store) {
 	return d, s
 }
 
-// newNode starts an embedded node in the test process; it is closed when
-// the test ends.
-func newNode(t *testing.T, cfg node.Config) *node.Node {
+// newNode starts an embedded node in the test process, listening on
+// loopback unless opts say otherwise; it is closed when the test ends.
+func newNode(t *testing.T, opts ...node.Option) *node.Node {
 	t.Helper()
-	if cfg.ListenAddrs == nil && !cfg.Offline {
-		cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
-	}
-	n, err := node.New(t.Context(), cfg)
+	n, err := node.New(t.Context(), append([]node.Option{node.WithListenAddrs("/ip4/127.0.0.1/tcp/0")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +148,7 @@ func TestKuboFetchesFromDemo(t *testing.T) {
 
 	// Every block Kubo exported is ours, byte for byte, and it exported
 	// the whole DAG.
-	n := newNode(t, node.Config{RepoDir: repo, Offline: true})
+	n := newNode(t, node.WithRepo(repo), node.WithOffline())
 	root, _ := cid.Decode(ds.Root)
 	p, err := n.Fetch(ctx, root, nil)
 	must(t, err)
@@ -162,7 +159,7 @@ func TestKuboFetchesFromDemo(t *testing.T) {
 		if err := cas.Verify(c, data); err != nil {
 			t.Fatalf("CAR block %s: %v", c, err)
 		}
-		ours, err := n.BlockService().Blockstore().Get(ctx, c)
+		ours, err := n.Blockstore().Get(ctx, c)
 		if err != nil || !bytes.Equal(ours.RawData(), data) {
 			t.Fatalf("CAR block %s is not the block our node holds (%v)", c, err)
 		}
@@ -271,11 +268,11 @@ func checkHAMT(t *testing.T, s cas.Store, root cid.Cid, pairs map[string][]byte)
 func TestHAMTThroughKubo(t *testing.T) {
 	ctx := t.Context()
 	d, ks := newKubo(t)
-	n := newNode(t, node.Config{RepoDir: filepath.Join(t.TempDir(), "repo")})
+	n := newNode(t, node.WithRepo(filepath.Join(t.TempDir(), "repo")))
 	must(t, n.Connect(ctx, d.Swarm))
 
 	memRoot := func(pairs map[string][]byte) cid.Cid {
-		mem := newNode(t, node.Config{Offline: true}) // in memory
+		mem := newNode(t, node.WithOffline()) // in memory
 		return writeHAMT(t, mem, pairs)
 	}
 

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/go-cid"
 	"golang.org/x/sync/errgroup"
@@ -53,7 +52,7 @@ func TestFiveNodes(t *testing.T) {
 	repos := make([]string, fetchers)
 	for i := range nodes {
 		repos[i] = filepath.Join(t.TempDir(), "repo")
-		nodes[i] = newNode(t, node.Config{RepoDir: repos[i]})
+		nodes[i] = newNode(t, node.WithRepo(repos[i]))
 		must(t, nodes[i].Connect(ctx, srv.Addr()))
 		for _, prev := range nodes[:i] {
 			must(t, nodes[i].Connect(ctx, prev.Addrs()[0].String()))
@@ -61,7 +60,7 @@ func TestFiveNodes(t *testing.T) {
 	}
 	t0 := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	got := make([]blockstore.Progress, fetchers)
+	got := make([]node.Progress, fetchers)
 	took := make([]time.Duration, fetchers)
 	for i, n := range nodes {
 		g.Go(func() (err error) {

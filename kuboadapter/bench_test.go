@@ -60,7 +60,7 @@ func BenchmarkRead(b *testing.B) {
 	mem := blockstore.NewMemory()
 	// The embedded node on its Badger repo: what a user of this library
 	// would read from instead of Kubo.
-	emb, err := node.New(context.Background(), node.Config{RepoDir: b.TempDir(), Offline: true})
+	emb, err := node.New(context.Background(), node.WithRepo(b.TempDir()), node.WithOffline())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,12 +22,9 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-func benchNode(b *testing.B, cfg node.Config) *node.Node {
+func benchNode(b *testing.B, opts ...node.Option) *node.Node {
 	b.Helper()
-	if cfg.ListenAddrs == nil {
-		cfg.ListenAddrs = loopback
-	}
-	n, err := node.New(context.Background(), cfg)
+	n, err := node.New(context.Background(), append([]node.Option{node.WithListenAddrs(loopback...)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +36,7 @@ func benchNode(b *testing.B, cfg node.Config) *node.Node {
 // (MB/s) and random gets of 4 KiB values.
 func BenchmarkLocal(b *testing.B) {
 	ctx := context.Background()
-	n := benchNode(b, node.Config{RepoDir: b.TempDir(), Offline: true})
+	n := benchNode(b, node.WithRepo(b.TempDir()), node.WithOffline())
 	b.Run("Put1MiB", func(b *testing.B) {
 		b.SetBytes(cas.ChunkSize)
 		i := 0
@@ -132,7 +129,7 @@ func linkTree(b *testing.B, n *node.Node, ids []cid.Cid) cid.Cid {
 // of 4 KiB (blocks/s).
 func BenchmarkTransfer(b *testing.B) {
 	ctx := context.Background()
-	src := benchNode(b, node.Config{RepoDir: b.TempDir()})
+	src := benchNode(b, node.WithRepo(b.TempDir()))
 	bigID, err := src.Put(ctx, castest.Payload(256*cas.ChunkSize, 31), cas.Raw)
 	if err != nil {
 		b.Fatal(err)
@@ -157,7 +154,7 @@ func BenchmarkTransfer(b *testing.B) {
 	run := func(b *testing.B, root cid.Cid, size int64, blocks int) {
 		var total time.Duration
 		for range b.N {
-			dst := benchNode(b, node.Config{RepoDir: b.TempDir()})
+			dst := benchNode(b, node.WithRepo(b.TempDir()))
 			if err := dst.Connect(ctx, srcTCP); err != nil {
 				b.Fatal(err)
 			}
@@ -202,8 +199,8 @@ func benchPeerDrop(b *testing.B, drop func(dst, first *node.Node)) {
 	data := castest.Payload(64*cas.ChunkSize, 32)
 	var worst, sumStall, total, slowest time.Duration
 	for range b.N {
-		first := benchNode(b, node.Config{})
-		second := benchNode(b, node.Config{})
+		first := benchNode(b)
+		second := benchNode(b)
 		id, err := first.Put(ctx, data, cas.Raw)
 		if err != nil {
 			b.Fatal(err)
@@ -211,7 +208,7 @@ func benchPeerDrop(b *testing.B, drop func(dst, first *node.Node)) {
 		if _, err := second.Put(ctx, data, cas.Raw); err != nil {
 			b.Fatal(err)
 		}
-		dst := benchNode(b, node.Config{})
+		dst := benchNode(b)
 		for _, src := range []*node.Node{first, second} {
 			if err := dst.Connect(ctx, src.Addrs()[0].String()); err != nil {
 				b.Fatal(err)
@@ -221,7 +218,7 @@ func benchPeerDrop(b *testing.B, drop func(dst, first *node.Node)) {
 		var closedAt, last time.Time
 		var stall time.Duration
 		t0 := time.Now()
-		_, err = dst.Fetch(ctx, id, func(p blockstore.Progress) {
+		_, err = dst.Fetch(ctx, id, func(p node.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
 			now := time.Now()
@@ -269,7 +266,7 @@ func BenchmarkPeerRestart(b *testing.B) {
 			b.Fatal(err)
 		}
 		gate := newGatedStore(bd, 16)
-		a, err := node.New(ctx, node.Config{RepoDir: dir, Datastore: gate, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+		a, err := node.New(ctx, node.WithRepo(dir), node.WithDatastore(gate), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -279,7 +276,7 @@ func BenchmarkPeerRestart(b *testing.B) {
 		}
 		addr := a.Addrs()[0]
 		port, _ := addr.ValueForProtocol(ma.P_TCP)
-		dst := benchNode(b, node.Config{})
+		dst := benchNode(b)
 		if err := dst.Connect(ctx, addr.String()); err != nil {
 			b.Fatal(err)
 		}
@@ -289,7 +286,7 @@ func BenchmarkPeerRestart(b *testing.B) {
 		done := make(chan error, 1)
 		t0 := time.Now()
 		go func() {
-			_, err := dst.Fetch(ctx, id, func(blockstore.Progress) {
+			_, err := dst.Fetch(ctx, id, func(node.Progress) {
 				mu.Lock()
 				if !restarted.IsZero() && resume == 0 {
 					resume = time.Since(restarted)
@@ -306,7 +303,7 @@ func BenchmarkPeerRestart(b *testing.B) {
 		for len(dst.Peers()) > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
-		a2 := benchNode(b, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + port}})
+		a2 := benchNode(b, node.WithRepo(dir), node.WithListenAddrs("/ip4/127.0.0.1/tcp/"+port))
 		mu.Lock()
 		restarted = time.Now()
 		mu.Unlock()

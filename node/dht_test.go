@@ -18,10 +18,10 @@ import (
 // through the DHT and fetches the value.
 func TestDHTProvideAndFind(t *testing.T) {
 	ctx := t.Context()
-	boot := newNode(t, node.Config{DHT: true, DHTServer: true})
+	boot := newNode(t, node.WithDHTServer())
 	bootAddr := tcpAddr(t, boot)
-	b := newNode(t, node.Config{DHT: true, DHTServer: true, BootstrapPeers: []string{bootAddr}})
-	c := newNode(t, node.Config{DHT: true, DHTServer: true, BootstrapPeers: []string{bootAddr}})
+	b := newNode(t, node.WithDHT(bootAddr), node.WithDHTServer())
+	c := newNode(t, node.WithDHT(bootAddr), node.WithDHTServer())
 
 	data := castest.Payload(3*cas.ChunkSize+1, 27)
 	id, err := b.Put(ctx, data, cas.Raw)
@@ -69,7 +69,7 @@ func TestDHTProvideAndFind(t *testing.T) {
 		t.Fatalf("Get through DHT routing: %v", err)
 	}
 
-	off := newNode(t, node.Config{})
+	off := newNode(t)
 	if err := off.Provide(ctx, id, false); err == nil {
 		t.Fatal("Provide without a DHT succeeded")
 	}

@@ -1,5 +1,5 @@
 // Package node runs an IPFS node inside the Go program: a libp2p host, a
-// bitswap client and server, boxo's block service and pinner, on a Badger
+// bitswap client and server, boxo's blockstore and pinner, on a Badger
 // block store in a repo folder. No daemon, nothing else installed.
 //
 // A [Node] is a [cas.Store] (with [cas.RangeGetter] and [cas.Pinner]): puts
@@ -8,20 +8,43 @@
 // 1 MiB are UnixFS files exactly as Kubo builds them, and a byte range
 // fetches only the leaves it overlaps.
 //
+// The local store is a plain [blockstore.Store]; everything about the
+// network is here. A read has one read path: one local lookup (by the
+// Store, or by the [Node.Fetch] walk), then, for a block that is not
+// local, the node's network get (bitswap, with the deadlines, retries and
+// redials below), which keeps the block and announces it to bitswap.
+// [Node.Fetch] (and Pin) walk a DAG with that path.
+//
+// # Options
+//
+// [New] takes [Option] values; each states its default:
+//
+//	n, err := node.New(ctx,
+//		node.WithRepo("repo"),                        // identity key and Badger store; default: in memory
+//		node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"), // default: TCP and QUIC on every interface
+//		node.WithPeers(serverAddr),                   // connected at start
+//		node.WithFetchRetries(0),                     // one attempt per get (default 2 retries)
+//	)
+//
+// [WithOffline] starts no host, [WithReadOnly] opens the repo for reading
+// only (and offline), WithVerify(false) turns off re-hashing of local reads.
+//
 // # Networking
 //
 // By default a node listens on TCP and QUIC (Noise or TLS, yamux) and
-// dials nobody: connect it to peers with [Node.Connect] (or Config.Peers).
-// Content routing is off unless Config.DHT is set, so bitswap asks the
-// peers it is connected to. A private swarm is a pre-shared key
-// (Config.PrivateNetworkKey, TCP only, as libp2p's pnet requires) plus,
-// optionally, an allow-list of peer IDs. Offline mode starts no host at all.
+// dials nobody: connect it to peers with [Node.Connect] (or [WithPeers]).
+// Content routing is off unless [WithDHT] (or [WithDHTServer]) is given,
+// so bitswap asks the peers it is connected to. A private swarm is a
+// pre-shared key ([WithPrivateNetwork], TCP only, as libp2p's pnet
+// requires) plus, optionally, an allow-list of peer IDs
+// ([WithAllowPeers]). Offline mode starts no host at all.
 //
 // # Fetch deadlines
 //
-// Every network attempt to get a block runs under Config.FetchTimeout.
-// boxo v0.43's bitswap can lose a want after a want→cancel→want sequence
-// and then wait forever although the peer has the block. So a timed-out
+// Every network attempt to get a block runs under [WithFetchTimeout]
+// (20 s by default). boxo v0.43's bitswap can lose a want after a
+// want→cancel→want sequence and then wait forever although the peer has
+// the block. So a timed-out
 // attempt is retried in a fresh bitswap session, and if nothing at all
 // has arrived from the network for a whole FetchTimeout the node also
 // closes and redials its connections (a fresh connection resends the
@@ -29,14 +52,15 @@
 // congestion, and redialling then would only cancel the wants in flight.
 // No get waits past the caller's context.
 //
-// A plain get (Get, GetRange) has FetchRetries+1 attempts and then fails
+// A plain get (Get, GetRange, Pin) has FetchRetries+1 attempts
+// ([WithFetchRetries], 2 retries by default; 0: none) and then fails
 // with a [*MissingError] ("no connected peer has block …", wrapping
 // cas.ErrNotFound). [Node.Fetch] instead has a stall deadline: its gets
 // are retried for as long as blocks keep arriving, and the fetch fails
 // with a [*MissingError] naming a block still wanted once no block at all
-// has arrived for Config.StallTimeout (60 s by default). A get of a block
-// that is not local while no peer is connected and none was given to
-// Connect fails at once.
+// has arrived for the stall timeout ([WithStallTimeout], 60 s by default;
+// 0: none). A get of a block that is not local while no peer is
+// connected and none was given to Connect fails at once.
 //
 // # Disconnects and redials
 //
@@ -54,8 +78,8 @@
 //
 // # Repo folder
 //
-//	RepoDir/identity.key   the libp2p private key (Ed25519), made once: the peer ID survives restarts
-//	RepoDir/blocks/        the Badger datastore: blocks and the pin index
+//	repo/identity.key   the libp2p private key (Ed25519), made once: the peer ID survives restarts
+//	repo/blocks/        the Badger datastore: blocks and the pin index
 //
 // # Concurrency
 //

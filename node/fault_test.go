@@ -30,9 +30,9 @@ import (
 func TestPeerSendingWrongBytes(t *testing.T) {
 	ctx := t.Context()
 	badStore := dssync.MutexWrap(ds.NewMapDatastore())
-	liar := newNode(t, node.Config{Datastore: badStore})
-	honest := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: 500 * time.Millisecond, FetchRetries: 1})
+	liar := newNode(t, node.WithDatastore(badStore))
+	honest := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(500*time.Millisecond), node.WithFetchRetries(1))
 
 	data := []byte("the bytes everybody should get")
 	id, err := liar.Put(ctx, data, cas.Raw)
@@ -54,7 +54,7 @@ func TestPeerSendingWrongBytes(t *testing.T) {
 	if ok, _ := b.Has(ctx, id); ok {
 		t.Fatal("the bad copy was stored")
 	}
-	b2 := newNode(t, node.Config{})
+	b2 := newNode(t)
 	connect(t, b2, liar, "tcp")
 	connect(t, b2, honest, "tcp")
 	got, err := b2.Get(ctx, id)
@@ -76,8 +76,8 @@ func TestPeerDisconnectsMidTransfer(t *testing.T) {
 	data := castest.Payload(40*cas.ChunkSize, 23)
 	gate := newGatedStore(dssync.MutexWrap(ds.NewMapDatastore()), 5)
 	t.Cleanup(gate.cut) // before the node closes
-	first := newNode(t, node.Config{Datastore: gate})
-	second := newNode(t, node.Config{})
+	first := newNode(t, node.WithDatastore(gate))
+	second := newNode(t)
 	id, err := first.Put(ctx, data, cas.Raw)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestPeerDisconnectsMidTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := newNode(t, node.Config{FetchTimeout: time.Minute, FetchRetries: 1})
+	b := newNode(t, node.WithFetchTimeout(time.Minute), node.WithFetchRetries(1))
 	connect(t, b, first, "tcp")
 	connect(t, b, second, "tcp")
 	go func() {
@@ -109,12 +109,12 @@ func TestPeerDisconnectsMidTransfer(t *testing.T) {
 	// source truly lacks the blocks, so it cannot fire falsely.)
 	gate2 := newGatedStore(dssync.MutexWrap(ds.NewMapDatastore()), 3)
 	t.Cleanup(gate2.cut)
-	lone := newNode(t, node.Config{Datastore: gate2})
+	lone := newNode(t, node.WithDatastore(gate2))
 	id2, err := lone.Put(ctx, castest.Payload(40*cas.ChunkSize, 24), cas.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newNode(t, node.Config{StallTimeout: 3 * time.Second})
+	c := newNode(t, node.WithStallTimeout(3*time.Second))
 	connect(t, c, lone, "tcp")
 	go func() {
 		<-gate2.held
@@ -135,13 +135,13 @@ func TestPeerDisconnectsMidTransfer(t *testing.T) {
 
 func TestFetchFromPeerWithProgress(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{})
+	a := newNode(t)
+	b := newNode(t)
 	data := castest.Payload(20*cas.ChunkSize+3, 25)
 	id, _ := a.Put(ctx, data, cas.Raw)
 	connect(t, b, a, "quic-v1")
 	var calls atomic.Int64
-	p, err := b.Fetch(ctx, id, func(blockstore.Progress) { calls.Add(1) })
+	p, err := b.Fetch(ctx, id, func(node.Progress) { calls.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +164,8 @@ func TestFetchFromPeerWithProgress(t *testing.T) {
 // not taken for a lost want four times running).
 func TestWantCancelRewant(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: 3 * time.Second, FetchRetries: 3})
+	a := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(3*time.Second), node.WithFetchRetries(3))
 	const rounds = 400
 	ids := make([]cid.Cid, rounds)
 	for i := range ids {
@@ -191,7 +191,7 @@ func TestWantCancelRewant(t *testing.T) {
 func TestRestartedPeerIsRedialled(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	a, err := node.New(ctx, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	a, err := node.New(ctx, node.WithRepo(dir), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestRestartedPeerIsRedialled(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := a.Addrs()[0]
-	b := newNode(t, node.Config{})
+	b := newNode(t)
 	if err := b.Connect(ctx, addr.String()); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestRestartedPeerIsRedialled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2 := newNode(t, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + tcp}})
+	a2 := newNode(t, node.WithRepo(dir), node.WithListenAddrs("/ip4/127.0.0.1/tcp/"+tcp))
 	if a2.ID() != a.ID() {
 		t.Fatal("restarted node has another peer ID")
 	}
@@ -237,7 +237,7 @@ func TestServerRestartsMidFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := newGatedStore(bd, 16)
-	a, err := node.New(ctx, node.Config{RepoDir: dir, Datastore: gate, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	a, err := node.New(ctx, node.WithRepo(dir), node.WithDatastore(gate), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,13 +251,13 @@ func TestServerRestartsMidFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newNode(t, node.Config{FetchTimeout: time.Minute, FetchRetries: 1})
+	b := newNode(t, node.WithFetchTimeout(time.Minute), node.WithFetchRetries(1))
 	if err := b.Connect(ctx, addr.String()); err != nil {
 		t.Fatal(err)
 	}
 
 	type result struct {
-		p   blockstore.Progress
+		p   node.Progress
 		err error
 	}
 	done := make(chan result, 1)
@@ -273,7 +273,7 @@ func TestServerRestartsMidFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, func() bool { return len(b.Peers()) == 0 })
-	a2 := newNode(t, node.Config{RepoDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + port}})
+	a2 := newNode(t, node.WithRepo(dir), node.WithListenAddrs("/ip4/127.0.0.1/tcp/"+port))
 	if a2.ID() != a.ID() {
 		t.Fatal("restarted node has another peer ID")
 	}

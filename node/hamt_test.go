@@ -20,8 +20,8 @@ import (
 // collects all its garbage, and B still serves every key on its own.
 func TestTwoNodesHAMT(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{RepoDir: t.TempDir()})
-	b := newNode(t, node.Config{RepoDir: t.TempDir()})
+	a := newNode(t, node.WithRepo(t.TempDir()))
+	b := newNode(t, node.WithRepo(t.TempDir()))
 
 	const n = 10000
 	value := func(i int) []byte { return fmt.Appendf(nil, "value %d %x", i, i*7919) }

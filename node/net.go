@@ -56,10 +56,10 @@ func newDHT(h host.Host, bootstrap []string, server bool) (*dht.IpfsDHT, error) 
 
 // Provide announces root (and, if recursive, every block of its DAG, which
 // must be local) on the DHT so that other peers can find this node. It
-// needs Config.DHT.
+// needs [WithDHT].
 func (n *Node) Provide(ctx context.Context, root cid.Cid, recursive bool) error {
 	if n.dht == nil {
-		return fmt.Errorf("node: provide %s: content routing is off (set Config.DHT)", root)
+		return fmt.Errorf("node: provide %s: content routing is off (set WithDHT)", root)
 	}
 	keys := []cid.Cid{root}
 	if recursive {
@@ -110,10 +110,10 @@ func (a allowList) InterceptSecured(_ network.Direction, p peer.ID, _ network.Co
 func (a allowList) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
 // FindProviders asks the DHT for up to max peers that announced c. It
-// needs Config.DHT.
+// needs [WithDHT].
 func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
 	if n.dht == nil {
-		return nil, fmt.Errorf("node: find providers of %s: content routing is off (set Config.DHT)", c)
+		return nil, fmt.Errorf("node: find providers of %s: content routing is off (set WithDHT)", c)
 	}
 	var out []peer.AddrInfo
 	for p := range n.dht.FindProvidersAsync(ctx, c, max) {

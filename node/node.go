@@ -16,11 +16,7 @@ import (
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/boxo/bitswap"
-	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
-	"github.com/ipfs/boxo/exchange"
-	blocks "github.com/ipfs/go-block-format"
-	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 	"github.com/libp2p/go-libp2p"
@@ -40,111 +36,21 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// Config configures a Node. The zero value is an in-memory online node
-// listening on all interfaces; see the field comments for each default.
-type Config struct {
-	// RepoDir holds the identity key and the Badger block store; it is
-	// created if missing. Empty means an in-memory node with a new peer ID
-	// each time.
-	RepoDir string
-	// Datastore, if set, replaces the Badger datastore (any batching
-	// datastore: Pebble, flatfs, …). The node closes it on Close.
-	Datastore ds.Batching
-	// Offline starts no libp2p host: a local block store with pinning and
-	// GC, and gets of missing blocks fail at once.
-	Offline bool
-	// ReadOnly opens the repo for reading only (and implies Offline):
-	// nothing is written, not even on a full disk, and several read-only
-	// nodes may share a repo that no writer holds.
-	ReadOnly bool
-	// ListenAddrs are the multiaddrs to listen on. Default: TCP and QUIC on
-	// every interface, kernel-chosen ports. Tests use 127.0.0.1.
-	ListenAddrs []string
-	// Peers are full multiaddrs (with /p2p/ID) to connect to at start.
-	Peers []string
-	// DHT joins the IPFS DHT (go-libp2p-kad-dht, auto client/server mode)
-	// for content routing, bootstrapping from BootstrapPeers. Off by
-	// default.
-	DHT bool
-	// BootstrapPeers are the DHT's entry points (full multiaddrs). No
-	// public peers are built in: give them in configuration.
-	BootstrapPeers []string
-	// DHTServer makes the node answer DHT queries from the start instead
-	// of waiting until it finds itself publicly reachable (kad-dht's auto
-	// mode): right for a server with a public address, and for private
-	// swarms and tests on one machine.
-	DHTServer bool
-	// PrivateNetworkKey is a 32-byte libp2p pre-shared key. Only peers with
-	// the same key can connect. QUIC cannot carry a PSK, so a private node
-	// listens on TCP only.
-	PrivateNetworkKey []byte
-	// AllowPeers, if not empty, is the only set of peers this node accepts
-	// connections from or dials.
-	AllowPeers []peer.ID
-	// ConnLow and ConnHigh are the connection manager's watermarks.
-	// Defaults 100 and 400 (Kubo's defaults are 32/96 for a daemon that
-	// also serves the public network; a data node keeps more).
-	ConnLow, ConnHigh int
-	// FetchTimeout bounds one attempt to fetch a block from peers.
-	// Default 20 s.
-	FetchTimeout time.Duration
-	// FetchRetries is how many times a timed-out fetch is retried after
-	// redialling the peers. Default 2. Within a [Node.Fetch] with a
-	// StallTimeout, attempts go on while the fetch progresses.
-	FetchRetries int
-	// StallTimeout ends a [Node.Fetch] that has received no block for
-	// this long, with a [*MissingError]. Default 60 s; negative: no stall
-	// deadline (each block then has FetchRetries+1 attempts).
-	StallTimeout time.Duration
-	// NoVerifyReads turns off re-hashing of blocks read from the local
-	// store (blocks from peers are always verified by bitswap).
-	NoVerifyReads bool
-}
-
-const (
-	defaultConnLow      = 100
-	defaultConnHigh     = 400
-	defaultFetchTimeout = 20 * time.Second
-	defaultFetchRetries = 2
-	defaultStallTimeout = time.Minute
-)
-
-func (c *Config) setDefaults() {
-	if len(c.ListenAddrs) == 0 {
-		c.ListenAddrs = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
-	}
-	if c.ConnLow == 0 {
-		c.ConnLow = defaultConnLow
-	}
-	if c.ConnHigh == 0 {
-		c.ConnHigh = defaultConnHigh
-	}
-	if c.FetchTimeout == 0 {
-		c.FetchTimeout = defaultFetchTimeout
-	}
-	if c.FetchRetries == 0 {
-		c.FetchRetries = defaultFetchRetries
-	}
-	if c.StallTimeout == 0 {
-		c.StallTimeout = defaultStallTimeout
-	}
-}
-
 // ErrOffline is returned by network operations of an offline node.
 var ErrOffline = errors.New("node: offline")
 
 // Node is an embedded IPFS node. Its cas methods come from the embedded
-// [blockstore.Store]: Put, Get, GetRange, Has, Pin, Unpin, UpdatePin,
-// Pins, GC and Fetch.
+// [blockstore.Store] (Put, Has, Pin, Unpin, UpdatePin, Pins, GC), whose
+// reads of missing blocks and whose Pin go through the node's network
+// read path; Get, GetRange and Fetch are the node's own.
 type Node struct {
 	*blockstore.Store
 
-	cfg     Config
+	cfg     config
 	dstore  ds.Batching
-	bstore  boxobs.Blockstore
-	host    host.Host // nil when offline
-	bitswap *bitswap.Bitswap
-	bserv   blockservice.BlockService
+	bstore  boxobs.Blockstore // the local blocks, as bitswap sees them
+	host    host.Host         // nil when offline
+	bitswap *bitswap.Bitswap  // nil when offline
 	dht     *dht.IpfsDHT
 
 	knownMu   sync.Mutex
@@ -170,18 +76,12 @@ var (
 	_ cas.Pinner      = (*Node)(nil)
 )
 
-// New starts a node. ctx bounds start-up only (connecting to
-// Config.Peers); the node runs until Close.
-func New(ctx context.Context, cfg Config) (_ *Node, err error) {
-	cfg.setDefaults()
-	if cfg.ReadOnly {
-		cfg.Offline = true
-	}
-	if k := cfg.PrivateNetworkKey; k != nil && len(k) != 32 {
-		return nil, fmt.Errorf("node: private network key must be 32 bytes, got %d", len(k))
-	}
-	if cfg.ConnLow > cfg.ConnHigh {
-		return nil, fmt.Errorf("node: ConnLow %d above ConnHigh %d", cfg.ConnLow, cfg.ConnHigh)
+// New starts a node configured by opts. ctx bounds start-up only
+// (connecting to the peers of [WithPeers]); the node runs until Close.
+func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	n := &Node{cfg: cfg}
 	n.life, n.stop = context.WithCancel(context.Background())
@@ -191,17 +91,17 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}()
 
-	priv, err := loadIdentity(cfg.RepoDir, cfg.ReadOnly)
+	priv, err := loadIdentity(cfg.repoDir, cfg.readOnly)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case cfg.Datastore != nil:
-		n.dstore = cfg.Datastore
-	case cfg.RepoDir != "":
+	case cfg.datastore != nil:
+		n.dstore = cfg.datastore
+	case cfg.repoDir != "":
 		opts := blockstore.BadgerOptions()
-		opts.ReadOnly = cfg.ReadOnly
-		d, err := blockstore.OpenBadgerDatastore(filepath.Join(cfg.RepoDir, "blocks"), &opts)
+		opts.ReadOnly = cfg.readOnly
+		d, err := blockstore.OpenBadgerDatastore(filepath.Join(cfg.repoDir, "blocks"), &opts)
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
@@ -211,30 +111,39 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.bstore = boxobs.NewBlockstore(n.dstore)
 
-	var exch exchange.Interface
-	if !cfg.Offline {
+	storeOpts := []blockstore.Option{blockstore.WithVerify(cfg.verify)}
+	if cfg.readOnly {
+		storeOpts = append(storeOpts, blockstore.WithReadOnly())
+	}
+	local := n.bstore
+	if !cfg.offline {
 		if n.host, err = newHost(cfg, priv); err != nil {
 			return nil, err
 		}
 		var finder dhtFinder
-		if cfg.DHT {
-			if n.dht, err = newDHT(n.host, cfg.BootstrapPeers, cfg.DHTServer); err != nil {
+		if cfg.dht {
+			if n.dht, err = newDHT(n.host, cfg.bootstrapPeers, cfg.dhtServer); err != nil {
 				return nil, err
 			}
 			finder = n.dht
 		}
 		// Bitswap before any connection, so that it sees every peer.
 		n.bitswap = newBitswap(n.host, finder, n.bstore)
-		exch = n.bitswap
 		n.watchPeers()
+		// The Store puts through announce (peers waiting for a new
+		// block get it) and reads missing blocks through the network
+		// read path.
+		local = &announcingBlockstore{Blockstore: n.bstore, n: n}
+		storeOpts = append(storeOpts, blockstore.WithFetcher(netFetcher{n}))
 	}
-	n.bserv = &retryingService{BlockService: blockservice.New(n.bstore, exch), n: n}
-	n.Store = blockstore.New(n.bserv, n.dstore, blockstore.WithVerifyReads(!cfg.NoVerifyReads))
+	if n.Store, err = blockstore.New(local, n.dstore, storeOpts...); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	if n.bitswap != nil {
 		n.untrack = telemetry.RegisterIPFSNode(n.telemetryStats)
 	}
 
-	for _, p := range cfg.Peers {
+	for _, p := range cfg.peers {
 		if err := n.Connect(ctx, p); err != nil {
 			return nil, err
 		}
@@ -298,18 +207,18 @@ func loadIdentity(dir string, readOnly bool) (crypto.PrivKey, error) {
 	return priv, nil
 }
 
-func newHost(cfg Config, priv crypto.PrivKey) (host.Host, error) {
+func newHost(cfg config, priv crypto.PrivKey) (host.Host, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()), rcmgr.WithMetricsDisabled())
 	if err != nil {
 		return nil, fmt.Errorf("node: resource manager: %w", err)
 	}
-	cm, err := connmgr.NewConnManager(cfg.ConnLow, cfg.ConnHigh, connmgr.WithGracePeriod(time.Minute))
+	cm, err := connmgr.NewConnManager(cfg.connLow, cfg.connHigh, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("node: connection manager: %w", err)
 	}
-	listen := cfg.ListenAddrs
+	listen := cfg.listenAddrs
 	opts := []libp2p.Option{
 		libp2p.Identity(priv),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -321,14 +230,14 @@ func newHost(cfg Config, priv crypto.PrivKey) (host.Host, error) {
 		libp2p.DisableRelay(),
 		libp2p.DisableMetrics(), // never register in the global Prometheus registry
 	}
-	if cfg.PrivateNetworkKey != nil {
-		opts = append(opts, libp2p.PrivateNetwork(pnet.PSK(cfg.PrivateNetworkKey)))
+	if cfg.psk != nil {
+		opts = append(opts, libp2p.PrivateNetwork(pnet.PSK(cfg.psk)))
 		listen = slices.DeleteFunc(slices.Clone(listen), isQUIC)
 	} else {
 		opts = append(opts, libp2p.Transport(libp2pquic.NewTransport))
 	}
-	if len(cfg.AllowPeers) > 0 {
-		opts = append(opts, libp2p.ConnectionGater(newAllowList(cfg.AllowPeers)))
+	if len(cfg.allowPeers) > 0 {
+		opts = append(opts, libp2p.ConnectionGater(newAllowList(cfg.allowPeers)))
 	}
 	opts = append(opts, libp2p.ListenAddrStrings(listen...))
 	h, err := libp2p.New(opts...)
@@ -442,7 +351,7 @@ func (n *Node) Peers() []peer.ID {
 }
 
 // Close stops the node and closes its store, in the order that lets each
-// part finish: pinner, block service (bitswap), DHT, host, datastore.
+// part finish: pinner, bitswap, DHT, host, datastore.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.knownMu.Lock()
@@ -457,8 +366,8 @@ func (n *Node) Close() error {
 		if n.Store != nil {
 			errs = append(errs, n.Store.Close()) // pinner only: the node owns the datastore
 		}
-		if n.bserv != nil {
-			errs = append(errs, n.bserv.Close())
+		if n.bitswap != nil {
+			errs = append(errs, n.bitswap.Close())
 		}
 		if n.dht != nil {
 			errs = append(errs, n.dht.Close())
@@ -494,93 +403,6 @@ func closeWithin(close func() error, grace time.Duration) error {
 		return err
 	case <-t.C:
 		return fmt.Errorf("libp2p host did not close within %s", grace)
-	}
-}
-
-// retryingService is the node's block service: local blocks first, then
-// peers, each network attempt under FetchTimeout, and on a timeout a
-// redial of the peers and another attempt (see the package doc).
-type retryingService struct {
-	blockservice.BlockService
-	n *Node
-}
-
-func (r *retryingService) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
-	if b, err := r.Blockstore().Get(ctx, c); err == nil {
-		return b, nil
-	}
-	n := r.n
-	// With no peer connected, fail at once unless a known peer may come
-	// back (its redial loop is running) or the DHT may find one.
-	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.reconnectKnown(ctx) && !n.hasKnown()) {
-		return nil, &MissingError{CID: c}
-	}
-	// One bitswap session per read or walk (the Store puts it in ctx):
-	// wants are batched and go to the peers that answered before, instead
-	// of a broadcast per block. A retry uses a fresh session.
-	// Within a Fetch with a stall deadline, the deadline decides when to
-	// give up: attempts go on while other blocks arrive.
-	w := watchFrom(ctx)
-	if w != nil {
-		w.add(c)
-		defer w.remove(c)
-	}
-	for attempt := 0; w != nil || attempt <= n.cfg.FetchRetries; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, n.cfg.FetchTimeout)
-		var b blocks.Block
-		var err error
-		if attempt == 0 {
-			b, err = blockservice.NewSession(ctx, r).GetBlock(actx, c)
-		} else {
-			b, err = r.BlockService.GetBlock(actx, c)
-		}
-		cancel()
-		if err == nil {
-			n.lastReceived.Store(time.Now().UnixNano())
-			return b, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err() // the caller names c
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		n.maybeRedial(ctx)
-	}
-	return nil, &MissingError{CID: c, Peers: len(n.host.Network().Peers()), Attempts: n.cfg.FetchRetries + 1, Timeout: n.cfg.FetchTimeout}
-}
-
-// maybeRedial redials the peers when the node looks stuck: nothing has
-// arrived for a whole FetchTimeout and no other goroutine redialled in
-// that time. A timeout while other blocks keep arriving is congestion,
-// not a lost want, and closing connections would only cancel the wants in
-// flight.
-func (n *Node) maybeRedial(ctx context.Context) {
-	window := n.cfg.FetchTimeout.Nanoseconds()
-	now := time.Now().UnixNano()
-	if now-n.lastReceived.Load() < window {
-		return
-	}
-	last := n.lastRedial.Load()
-	if now-last < window || !n.lastRedial.CompareAndSwap(last, now) {
-		return
-	}
-	n.redial(ctx)
-}
-
-// redial closes and reopens the connection to every peer: the cure for
-// bitswap's lost wants (a fresh connection resends the whole want list).
-func (n *Node) redial(ctx context.Context) {
-	defer n.reconnectKnown(ctx)
-	for _, p := range n.host.Network().Peers() {
-		addrs := n.host.Peerstore().Addrs(p)
-		if len(addrs) == 0 {
-			continue
-		}
-		_ = n.host.Network().ClosePeer(p)
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = n.host.Connect(network.WithForceDirectDial(cctx, "redial"), peer.AddrInfo{ID: p, Addrs: addrs})
-		cancel()
 	}
 }
 

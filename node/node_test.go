@@ -14,22 +14,17 @@ import (
 	"github.com/gohamt/gohamt/cas/castest"
 	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"go.uber.org/goleak"
 )
 
 // loopback keeps every test node on 127.0.0.1: nothing dials elsewhere.
 var loopback = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 
-func newNode(t *testing.T, cfg node.Config) *node.Node {
+// newNode starts a node on loopback with opts (which may override the
+// listen addresses) and closes it at the end of the test.
+func newNode(t *testing.T, opts ...node.Option) *node.Node {
 	t.Helper()
-	if cfg.ListenAddrs == nil {
-		cfg.ListenAddrs = loopback
-	}
-	if cfg.FetchTimeout == 0 {
-		cfg.FetchTimeout = 20 * time.Second
-	}
-	n, err := node.New(t.Context(), cfg)
+	n, err := node.New(t.Context(), append([]node.Option{node.WithListenAddrs(loopback...)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +51,7 @@ func connect(t *testing.T, a, b *node.Node, transport string) {
 }
 
 func TestOfflineConformance(t *testing.T) {
-	n := newNode(t, node.Config{RepoDir: t.TempDir(), Offline: true})
+	n := newNode(t, node.WithRepo(t.TempDir()), node.WithOffline())
 	if n.ID() != "" || n.Addrs() != nil {
 		t.Fatalf("offline node has ID %q, addrs %v", n.ID(), n.Addrs())
 	}
@@ -67,7 +62,7 @@ func TestOfflineConformance(t *testing.T) {
 }
 
 func TestOnlineConformance(t *testing.T) {
-	n := newNode(t, node.Config{RepoDir: t.TempDir()})
+	n := newNode(t, node.WithRepo(t.TempDir()))
 	castest.Run(t, func(*testing.T) cas.Store { return n }, castest.Options{})
 }
 
@@ -76,8 +71,8 @@ func TestTwoNodesTransfer(t *testing.T) {
 	for _, transport := range []string{"tcp", "quic-v1"} {
 		t.Run(transport, func(t *testing.T) {
 			ctx := t.Context()
-			a := newNode(t, node.Config{RepoDir: t.TempDir()})
-			b := newNode(t, node.Config{RepoDir: t.TempDir()})
+			a := newNode(t, node.WithRepo(t.TempDir()))
+			b := newNode(t, node.WithRepo(t.TempDir()))
 			big := castest.Payload(50*cas.ChunkSize+17, 20)
 			bigID, err := a.Put(ctx, big, cas.Raw)
 			if err != nil {
@@ -136,7 +131,7 @@ func TestTwoNodesTransfer(t *testing.T) {
 func TestRestartKeepsIdentityAndData(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	n, err := node.New(ctx, node.Config{RepoDir: dir, ListenAddrs: loopback})
+	n, err := node.New(ctx, node.WithRepo(dir), node.WithListenAddrs(loopback...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +147,7 @@ func TestRestartKeepsIdentityAndData(t *testing.T) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r := newNode(t, node.Config{RepoDir: dir})
+	r := newNode(t, node.WithRepo(dir))
 	if r.ID() != id {
 		t.Fatalf("peer ID after restart %s, want %s", r.ID(), id)
 	}
@@ -163,7 +158,7 @@ func TestRestartKeepsIdentityAndData(t *testing.T) {
 	if pins, err := r.Pins(ctx); err != nil || len(pins) != 1 || !pins[0].Equals(c) {
 		t.Fatalf("pins after restart = %v, %v", pins, err)
 	}
-	if _, err := node.New(ctx, node.Config{RepoDir: dir, ListenAddrs: loopback}); err == nil {
+	if _, err := node.New(ctx, node.WithRepo(dir), node.WithListenAddrs(loopback...)); err == nil {
 		t.Fatal("a second node on the same repo started")
 	}
 }
@@ -173,13 +168,13 @@ func TestBadIdentityFile(t *testing.T) {
 	if err := writeFile(filepath.Join(dir, "identity.key"), []byte("not a key")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := node.New(t.Context(), node.Config{RepoDir: dir, Offline: true}); err == nil || !strings.Contains(err.Error(), "identity.key") {
+	if _, err := node.New(t.Context(), node.WithRepo(dir), node.WithOffline()); err == nil || !strings.Contains(err.Error(), "identity.key") {
 		t.Fatalf("corrupt identity: err = %v; want an error naming identity.key", err)
 	}
 }
 
 func TestConnectErrors(t *testing.T) {
-	a := newNode(t, node.Config{})
+	a := newNode(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	// A port nobody listens on, with a made-up peer ID.
@@ -192,7 +187,7 @@ func TestConnectErrors(t *testing.T) {
 			t.Errorf("Connect(%q) = %v; want a bad multiaddr error", bad, err)
 		}
 	}
-	if _, err := node.New(t.Context(), node.Config{PrivateNetworkKey: []byte("short"), ListenAddrs: loopback}); err == nil {
+	if _, err := node.New(t.Context(), node.WithPrivateNetwork([]byte("short")), node.WithListenAddrs(loopback...)); err == nil {
 		t.Error("a 5-byte private network key was accepted")
 	}
 }
@@ -201,8 +196,8 @@ func TestConnectErrors(t *testing.T) {
 // configured retries (the short FetchTimeout is the deadline under test:
 // the block truly is nowhere, so a slow machine cannot make it arrive).
 func TestBlockThatNeverArrives(t *testing.T) {
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: 300 * time.Millisecond, FetchRetries: 1})
+	a := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(300*time.Millisecond), node.WithFetchRetries(1))
 	connect(t, b, a, "tcp")
 	absent := cas.NewCID([]byte("nobody has this"), cas.Raw)
 	_, err := b.Get(t.Context(), absent)
@@ -211,7 +206,7 @@ func TestBlockThatNeverArrives(t *testing.T) {
 		t.Fatalf("Get of a block nobody has: %v; want a MissingError after 2 attempts", err)
 	}
 	// The caller's context wins over the node's own budget.
-	b2 := newNode(t, node.Config{FetchTimeout: time.Minute})
+	b2 := newNode(t, node.WithFetchTimeout(time.Minute))
 	connect(t, b2, a, "tcp")
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
@@ -225,9 +220,9 @@ func TestPrivateNetworkAndAllowList(t *testing.T) {
 	_, _ = rand.Read(key)
 	other := make([]byte, 32)
 	_, _ = rand.Read(other)
-	a := newNode(t, node.Config{PrivateNetworkKey: key})
-	b := newNode(t, node.Config{PrivateNetworkKey: key})
-	c := newNode(t, node.Config{PrivateNetworkKey: other})
+	a := newNode(t, node.WithPrivateNetwork(key))
+	b := newNode(t, node.WithPrivateNetwork(key))
+	c := newNode(t, node.WithPrivateNetwork(other))
 	for _, addr := range a.Addrs() {
 		if strings.Contains(addr.String(), "quic") {
 			t.Fatalf("private node listens on QUIC (%s), which cannot carry a PSK", addr)
@@ -240,9 +235,9 @@ func TestPrivateNetworkAndAllowList(t *testing.T) {
 		t.Fatal("a node with another private network key connected")
 	}
 
-	d := newNode(t, node.Config{})
-	e := newNode(t, node.Config{})
-	gated := newNode(t, node.Config{AllowPeers: []peer.ID{d.ID()}})
+	d := newNode(t)
+	e := newNode(t)
+	gated := newNode(t, node.WithAllowPeers(d.ID()))
 	connect(t, d, gated, "tcp")
 	ctx2, cancel2 := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel2()
@@ -273,11 +268,11 @@ func TestCloseLeaksNoGoroutines(t *testing.T) {
 		goleak.IgnoreCurrent(),
 	)
 	ctx := context.Background()
-	a, err := node.New(ctx, node.Config{RepoDir: t.TempDir(), ListenAddrs: loopback})
+	a, err := node.New(ctx, node.WithRepo(t.TempDir()), node.WithListenAddrs(loopback...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := node.New(ctx, node.Config{RepoDir: t.TempDir(), ListenAddrs: loopback})
+	b, err := node.New(ctx, node.WithRepo(t.TempDir()), node.WithListenAddrs(loopback...))
 	if err != nil {
 		t.Fatal(err)
 	}

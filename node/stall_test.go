@@ -38,8 +38,8 @@ func checkMissing(t *testing.T, err error, want cid.Cid, cids ...cid.Cid) *node.
 // machine; FetchTimeout is long, so the stall is what ends the fetch.
 func TestFetchStallsOnMissingRoot(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: time.Hour, StallTimeout: 2 * time.Second})
+	a := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(time.Hour), node.WithStallTimeout(2*time.Second))
 	connect(t, b, a, "tcp")
 	absent := cas.NewCID([]byte("nobody has this root"), cas.Raw)
 	p, err := b.Fetch(ctx, absent, nil)
@@ -57,8 +57,8 @@ func TestFetchStallsOnMissingRoot(t *testing.T) {
 // leaf once each.
 func TestFetchStallsOnMissingLeaf(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: time.Hour, StallTimeout: 2 * time.Second})
+	a := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(time.Hour), node.WithStallTimeout(2*time.Second))
 	data := castest.Payload(3*cas.ChunkSize+5, 40)
 	root, err := b.Put(ctx, data, cas.Raw)
 	if err != nil {
@@ -71,7 +71,7 @@ func TestFetchStallsOnMissingLeaf(t *testing.T) {
 	}
 	leaf := cas.NewCID(data[cas.ChunkSize:2*cas.ChunkSize], cas.Raw)
 	for _, n := range []*node.Node{a, b} {
-		if err := n.BlockService().Blockstore().DeleteBlock(ctx, leaf); err != nil {
+		if err := n.Blockstore().DeleteBlock(ctx, leaf); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,8 +87,8 @@ func TestFetchStallsOnMissingLeaf(t *testing.T) {
 // error still names the root once.
 func TestFetchWithoutStallDeadline(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{FetchTimeout: 300 * time.Millisecond, FetchRetries: 1, StallTimeout: -1})
+	a := newNode(t)
+	b := newNode(t, node.WithFetchTimeout(300*time.Millisecond), node.WithFetchRetries(1), node.WithStallTimeout(0))
 	connect(t, b, a, "tcp")
 	absent := cas.NewCID([]byte("nobody has this either"), cas.Raw)
 	_, err := b.Fetch(ctx, absent, nil)

@@ -16,8 +16,8 @@ import (
 // the meter, per node.
 func TestTelemetry(t *testing.T) {
 	ctx := t.Context()
-	a := newNode(t, node.Config{})
-	b := newNode(t, node.Config{})
+	a := newNode(t)
+	b := newNode(t)
 	data := castest.Payload(2*cas.ChunkSize+10, 5) // root + 3 leaves
 	id, err := a.Put(ctx, data, cas.Raw)
 	if err != nil {
@@ -63,7 +63,7 @@ func TestTelemetrySummaryNodes(t *testing.T) {
 	was := telemetry.SummaryEnabled()
 	telemetry.EnableSummary(true)
 	t.Cleanup(func() { telemetry.EnableSummary(was) })
-	n, err := node.New(t.Context(), node.Config{ListenAddrs: loopback})
+	n, err := node.New(t.Context(), node.WithListenAddrs(loopback...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -283,7 +283,7 @@ func manifestWithBadSeparator(t *testing.T) []byte {
 // countBlocks counts the blocks of a memory store.
 func countBlocks(t *testing.T, cs *blockstore.Store) int {
 	t.Helper()
-	ch, err := cs.BlockService().Blockstore().AllKeysChan(ctx)
+	ch, err := cs.Blockstore().AllKeysChan(ctx)
 	must(t, err)
 	n := 0
 	for range ch {

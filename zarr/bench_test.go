@@ -81,7 +81,7 @@ func BenchmarkReadFloat32Array(b *testing.B) {
 	})
 	b.Logf("array %v float32 (%d MiB decoded, %.1f MiB stored) written in %v", shape, mb, float64(stored)/(1<<20), time.Since(t0))
 
-	nd, err := node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "repo"), Offline: true})
+	nd, err := node.New(ctx, node.WithRepo(filepath.Join(tmp, "repo")), node.WithOffline())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func BenchmarkReadFloat32Array(b *testing.B) {
 	b.Run("dir", func(b *testing.B) { read(b, dir.ReadOnly()) })
 	for _, verify := range []bool{true, false} {
 		b.Run(fmt.Sprintf("hamt-badger-verify=%v", verify), func(b *testing.B) {
-			nd, err := node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "repo"), Offline: true, NoVerifyReads: !verify})
+			nd, err := node.New(ctx, node.WithRepo(filepath.Join(tmp, "repo")), node.WithOffline(), node.WithVerify(verify))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -175,7 +175,7 @@ func goHamtIPLD(bitWidth int) impl {
 	return impl{
 		name: fmt.Sprintf("go-hamt-ipld-bw%d", bitWidth),
 		new: func(c *counts) any {
-			return cbor.NewCborStore(bsCounter{blockstore.NewMemory().BlockService().Blockstore(), c})
+			return cbor.NewCborStore(bsCounter{blockstore.NewMemory().Blockstore(), c})
 		},
 		insert: func(ctx context.Context, s any, n int) (cid.Cid, error) {
 			cs := s.(cbor.IpldStore)

@@ -111,7 +111,7 @@ func runChild(arg string) error {
 func openCAS(ctx context.Context, p params) (cas.Store, func() error, error) {
 	switch p.Backend {
 	case "node":
-		n, err := node.New(ctx, node.Config{RepoDir: p.Repo, Offline: true})
+		n, err := node.New(ctx, node.WithRepo(p.Repo), node.WithOffline())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -238,7 +238,7 @@ func childRead(ctx context.Context, p params, out *childOut) error {
 // childServe runs an online node on p.Repo, prints its address, and serves
 // until stdin closes.
 func childServe(ctx context.Context, p params) error {
-	n, err := node.New(ctx, node.Config{RepoDir: p.Repo, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	n, err := node.New(ctx, node.WithRepo(p.Repo), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func childFetch(ctx context.Context, p params, out *childOut) error {
 		return err
 	}
 	t0 := time.Now()
-	n, err := node.New(ctx, node.Config{RepoDir: p.Repo, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	n, err := node.New(ctx, node.WithRepo(p.Repo), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
 		return err
 	}

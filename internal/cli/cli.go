@@ -33,7 +33,7 @@ type backendFlags struct {
 	listen      multiFlag
 	keyFile     string
 	header      string
-	stall       time.Duration // fetch's --stall-timeout (node.Config.StallTimeout)
+	stall       *time.Duration // fetch's --stall-timeout (node.WithStallTimeout); nil: the node's default
 }
 
 type multiFlag []string
@@ -249,8 +249,23 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		s := blockstore.NewMemory()
 		return &backend{Store: s, close: s.Close}, nil
 	}
-	cfg := node.Config{RepoDir: bf.repo, Offline: mode != online, ReadOnly: mode == readOnly, Peers: bf.peers, ListenAddrs: bf.listen, StallTimeout: bf.stall}
-	n, err := node.New(ctx, cfg)
+	opts := []node.Option{node.WithPeers(bf.peers...)}
+	if bf.repo != "" {
+		opts = append(opts, node.WithRepo(bf.repo))
+	}
+	if len(bf.listen) > 0 {
+		opts = append(opts, node.WithListenAddrs(bf.listen...))
+	}
+	switch mode {
+	case readOnly:
+		opts = append(opts, node.WithReadOnly())
+	case writeLocal:
+		opts = append(opts, node.WithOffline())
+	}
+	if bf.stall != nil {
+		opts = append(opts, node.WithStallTimeout(*bf.stall))
+	}
+	n, err := node.New(ctx, opts...)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {
 			return nil, fmt.Errorf("repo %s is in use by another process (is `gohamt serve` running?): %w", bf.repo, err)

@@ -294,7 +294,7 @@ func TestExportEncryptedWithoutKey(t *testing.T) {
 // "a/zarr.json/x" cannot both be files.
 func TestExportFailureLeavesNoHalfFolder(t *testing.T) {
 	repo := t.TempDir()
-	n, err := node.New(t.Context(), node.Config{RepoDir: repo, Offline: true})
+	n, err := node.New(t.Context(), node.WithRepo(repo), node.WithOffline())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 	loop := []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 	var a, b *node.Node
 	if err := r.step("start node A (Badger repo, loopback)", 0, func() (string, error) {
-		a, err = node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "a"), ListenAddrs: loop})
+		a, err = node.New(ctx, node.WithRepo(filepath.Join(tmp, "a")), node.WithListenAddrs(loop...))
 		if err != nil {
 			return "", err
 		}
@@ -125,7 +125,7 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return err
 	}
 	if err := r.step("start node B and connect it to A", 0, func() (string, error) {
-		b, err = node.New(ctx, node.Config{RepoDir: filepath.Join(tmp, "b"), ListenAddrs: loop})
+		b, err = node.New(ctx, node.WithRepo(filepath.Join(tmp, "b")), node.WithListenAddrs(loop...))
 		if err != nil {
 			return "", err
 		}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/node"
 )
 
 // runServe runs the node online until the context ends (SIGINT/SIGTERM).
@@ -68,10 +68,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	bf.stall = *stall
-	if *stall <= 0 {
-		bf.stall = -1 // node.Config: negative turns the stall deadline off
-	}
+	bf.stall = stall // 0 or less: no stall deadline
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
@@ -88,7 +85,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	bar := newProgress(stderr, "fetch", -1, bf.json)
 	var last int64
 	t0 := time.Now()
-	p, err := b.node.Fetch(ctx, root, func(p blockstore.Progress) {
+	p, err := b.node.Fetch(ctx, root, func(p node.Progress) {
 		bar.Add(p.Bytes - swapLast(&last, p.Bytes))
 	})
 	bar.Finish()

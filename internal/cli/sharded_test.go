@@ -20,12 +20,12 @@ import (
 func repoBlocks(t *testing.T, repo string) int {
 	t.Helper()
 	ctx := context.Background()
-	n, err := node.New(ctx, node.Config{RepoDir: repo, ReadOnly: true})
+	n, err := node.New(ctx, node.WithRepo(repo), node.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	ch, err := n.BlockService().Blockstore().AllKeysChan(ctx)
+	ch, err := n.Blockstore().AllKeysChan(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func repoBlocks(t *testing.T, repo string) int {
 func readEveryArray(t *testing.T, repo string, root cid.Cid) {
 	t.Helper()
 	ctx := context.Background()
-	n, err := node.New(ctx, node.Config{RepoDir: repo, ReadOnly: true})
+	n, err := node.New(ctx, node.WithRepo(repo), node.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestCLIShardedImportChecksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := t.TempDir()
-	n, err := node.New(context.Background(), node.Config{RepoDir: repo, Offline: true}) // creates the repo
+	n, err := node.New(context.Background(), node.WithRepo(repo), node.WithOffline()) // creates the repo
 	if err != nil {
 		t.Fatal(err)
 	}
