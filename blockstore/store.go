@@ -49,6 +49,7 @@ type Store struct {
 var (
 	_ cas.RangeGetter = (*Store)(nil)
 	_ cas.Pinner      = (*Store)(nil)
+	_ cas.NamedPinner = (*Store)(nil)
 )
 
 // New returns a Store that keeps its blocks in bs and its pin index in
@@ -247,16 +248,22 @@ func (s *Store) pins(ctx context.Context) (ipfspinner.Pinner, error) {
 // Pin implements [cas.Pinner]: it pins id recursively, fetching any block
 // of the DAG that is not local.
 func (s *Store) Pin(ctx context.Context, id cid.Cid) error {
+	return s.PinNamed(ctx, id, "")
+}
+
+// PinNamed implements [cas.NamedPinner]: Pin, recording name with the pin
+// (boxo's pinner keeps it, as Kubo's does).
+func (s *Store) PinNamed(ctx context.Context, id cid.Cid, name string) error {
 	if err := s.readOnly("pin", id); err != nil {
 		return err
 	}
-	if err := s.pin(ctx, id); err != nil {
+	if err := s.pin(ctx, id, name); err != nil {
 		return &cas.Error{Op: "pin", CID: id, Err: err}
 	}
 	return nil
 }
 
-func (s *Store) pin(ctx context.Context, id cid.Cid) error {
+func (s *Store) pin(ctx context.Context, id cid.Cid, name string) error {
 	s.gcMu.RLock() // a GC between fetching the DAG and pinning it would delete it
 	defer s.gcMu.RUnlock()
 	if err := cas.CheckCID(id); err != nil {
@@ -275,7 +282,18 @@ func (s *Store) pin(ctx context.Context, id cid.Cid) error {
 	} else if err := s.checkLocal(ctx, id); err != nil {
 		return err
 	}
-	if err := p.PinWithMode(ctx, id, ipfspinner.Recursive, ""); err != nil {
+	if name != "" {
+		// boxo keeps the first name of a pinned CID: unpin first so
+		// that pinning again renames, as the doc of NamedPinner says.
+		if _, pinned, err := p.IsPinnedWithType(ctx, id, ipfspinner.Recursive); err != nil {
+			return err
+		} else if pinned {
+			if err := p.Unpin(ctx, id, true); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.PinWithMode(ctx, id, ipfspinner.Recursive, name); err != nil {
 		return err
 	}
 	return p.Flush(ctx)
@@ -345,16 +363,29 @@ func (s *Store) updatePin(ctx context.Context, from, to cid.Cid) error {
 
 // Pins implements [cas.Pinner].
 func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
+	named, err := s.NamedPins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cid.Cid, len(named))
+	for i, p := range named {
+		out[i] = p.CID
+	}
+	return out, nil
+}
+
+// NamedPins implements [cas.NamedPinner].
+func (s *Store) NamedPins(ctx context.Context) ([]cas.NamedPin, error) {
 	p, err := s.pins(ctx)
 	if err != nil {
 		return nil, &cas.Error{Op: "pins", Err: err}
 	}
-	var out []cid.Cid
-	for sp := range p.RecursiveKeys(ctx, false) {
+	var out []cas.NamedPin
+	for sp := range p.RecursiveKeys(ctx, true) {
 		if sp.Err != nil {
 			return nil, &cas.Error{Op: "pins", Err: sp.Err}
 		}
-		out = append(out, sp.Pin.Key)
+		out = append(out, cas.NamedPin{CID: sp.Pin.Key, Name: sp.Pin.Name})
 	}
 	return out, nil
 }

@@ -170,6 +170,22 @@ type Pinner interface {
 	Pins(ctx context.Context) ([]cid.Cid, error)
 }
 
+// NamedPin is a recursive pin and the name it was given ("" for none).
+type NamedPin struct {
+	CID  cid.Cid
+	Name string
+}
+
+// NamedPinner is a Pinner whose pins can carry a name, as Kubo's `pin add
+// --name` does. PinNamed pins id (as Pin) and records name; pinning an
+// already pinned CID again replaces its name. NamedPins lists the
+// recursive pins with their names.
+type NamedPinner interface {
+	Pinner
+	PinNamed(ctx context.Context, id cid.Cid, name string) error
+	NamedPins(ctx context.Context) ([]NamedPin, error)
+}
+
 // GetRange reads the bytes r selects from the value of id. It uses the
 // backend's [RangeGetter] when it has one, and otherwise slices the whole
 // value.

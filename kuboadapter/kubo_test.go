@@ -443,3 +443,41 @@ func TestPutDetectsForeignLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNamedPins: pin names go to Kubo (pin/add name) and come back from
+// pin/ls; pinning again with another name renames, as the blockstore does.
+func TestNamedPins(t *testing.T) {
+	d := kubotest.Start(t, kubotest.Options{Offline: true})
+	s := newStore(t, d)
+	ctx := t.Context()
+	a, err := s.Put(ctx, []byte("named pin"), cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nameOf := func() string {
+		t.Helper()
+		pins, err := s.NamedPins(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pins {
+			if p.CID.Equals(a) {
+				return p.Name
+			}
+		}
+		t.Fatalf("%s is not pinned: %v", a, pins)
+		return ""
+	}
+	if err := s.PinNamed(ctx, a, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if got := nameOf(); got != "first" {
+		t.Fatalf("name = %q, want first", got)
+	}
+	if err := s.PinNamed(ctx, a, "second"); err != nil {
+		t.Fatal(err)
+	}
+	if got := nameOf(); got != "second" {
+		t.Fatalf("after renaming: name = %q, want second", got)
+	}
+}

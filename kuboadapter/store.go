@@ -46,6 +46,7 @@ type Store struct {
 var (
 	_ cas.RangeGetter = (*Store)(nil)
 	_ cas.Pinner      = (*Store)(nil)
+	_ cas.NamedPinner = (*Store)(nil)
 )
 
 // New returns a Store for the Kubo node the options name (by default a
@@ -541,10 +542,19 @@ func rpcRequest(op, cmd string, q url.Values, handle func(*http.Response) error)
 // Pin implements [cas.Pinner]: `pin/add` recursive. A value the node does
 // not have is fetched by Kubo (an offline node answers not found).
 func (s *Store) Pin(ctx context.Context, id cid.Cid) error {
+	return s.PinNamed(ctx, id, "")
+}
+
+// PinNamed implements [cas.NamedPinner]: `pin/add` with Kubo's name.
+func (s *Store) PinNamed(ctx context.Context, id cid.Cid, name string) error {
 	if err := cas.CheckCID(id); err != nil {
 		return &cas.Error{Op: "pin", CID: id, Err: err}
 	}
-	if _, err := s.call(ctx, rpcRequest("pin", "pin/add", url.Values{"arg": {id.String()}, "recursive": {"true"}}, nil)); err != nil {
+	q := url.Values{"arg": {id.String()}, "recursive": {"true"}}
+	if name != "" {
+		q.Set("name", name)
+	}
+	if _, err := s.call(ctx, rpcRequest("pin", "pin/add", q, nil)); err != nil {
 		return &cas.Error{Op: "pin", CID: id, Err: err}
 	}
 	return nil
@@ -588,12 +598,25 @@ func (s *Store) UpdatePin(ctx context.Context, from, to cid.Cid) error {
 // Pins implements [cas.Pinner]: `pin/ls` of the recursive pins. A fresh
 // Kubo repository already holds one (the empty directory).
 func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
-	var out []cid.Cid
-	_, err := s.call(ctx, rpcRequest("pins", "pin/ls", url.Values{"type": {"recursive"}, "stream": {"true"}}, func(resp *http.Response) error {
+	named, err := s.NamedPins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cid.Cid, len(named))
+	for i, p := range named {
+		out[i] = p.CID
+	}
+	return out, nil
+}
+
+// NamedPins implements [cas.NamedPinner]: `pin/ls` with names.
+func (s *Store) NamedPins(ctx context.Context) ([]cas.NamedPin, error) {
+	var out []cas.NamedPin
+	_, err := s.call(ctx, rpcRequest("pins", "pin/ls", url.Values{"type": {"recursive"}, "stream": {"true"}, "names": {"true"}}, func(resp *http.Response) error {
 		out = out[:0]
 		dec := json.NewDecoder(resp.Body)
 		for {
-			var p struct{ Cid, Type, Message string }
+			var p struct{ Cid, Type, Name, Message string }
 			if err := dec.Decode(&p); err == io.EOF {
 				break
 			} else if err != nil {
@@ -610,7 +633,7 @@ func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
 			if err != nil {
 				return fmt.Errorf("pin/ls listed %q: %w", p.Cid, err)
 			}
-			out = append(out, id)
+			out = append(out, cas.NamedPin{CID: id, Name: p.Name})
 		}
 		if msg := resp.Trailer.Get("X-Stream-Error"); msg != "" {
 			return fmt.Errorf("pin/ls: %s", msg)

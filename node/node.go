@@ -74,6 +74,7 @@ type Node struct {
 var (
 	_ cas.RangeGetter = (*Node)(nil)
 	_ cas.Pinner      = (*Node)(nil)
+	_ cas.NamedPinner = (*Node)(nil)
 )
 
 // New starts a node configured by opts. ctx bounds start-up only

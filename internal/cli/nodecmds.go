@@ -124,7 +124,19 @@ func runUnpin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet(op, "CID", op+" a root (recursively).", stderr)
+	usage, help := "CID", "Unpin a root (recursively)."
+	if op == "pin" {
+		// Kubo spells it `pin add`; both forms work.
+		if len(args) > 0 && args[0] == "add" {
+			args = args[1:]
+		}
+		usage, help = "[add] CID [--name NAME]", "Pin a root (recursively), optionally with a name (as Kubo's pin add --name); pinning a pinned root again with --name renames it."
+	}
+	fs, bf := newFlagSet(op, usage, help, stderr)
+	var name string
+	if op == "pin" {
+		fs.StringVar(&name, "name", "", "a name for the pin, listed by pins")
+	}
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -142,23 +154,36 @@ func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Wri
 	if !ok {
 		return fmt.Errorf("%s: %w", op, errNotSupported)
 	}
-	if op == "pin" {
-		err = p.Pin(ctx, root)
-	} else {
+	switch np, named := p.(cas.NamedPinner); {
+	case op == "unpin":
 		err = p.Unpin(ctx, root)
+	case name == "":
+		err = p.Pin(ctx, root)
+	case !named:
+		err = fmt.Errorf("pin --name: %w", errNotSupported)
+	default:
+		err = np.PinNamed(ctx, root, name)
 	}
 	if err != nil {
 		return err
 	}
 	if bf.json {
-		return printJSON(stdout, map[string]any{op: root.String()})
+		out := map[string]any{op: root.String()}
+		if name != "" {
+			out["name"] = name
+		}
+		return printJSON(stdout, out)
+	}
+	if name != "" {
+		fmt.Fprintf(stdout, "pinned %s as %q\n", root, name)
+		return nil
 	}
 	fmt.Fprintf(stdout, "%sned %s\n", op, root)
 	return nil
 }
 
 func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("pins", "", "List the pinned roots (none when there is no repo yet).", stderr)
+	fs, bf := newFlagSet("pins", "", "List the pinned roots with their names (none when there is no repo yet).", stderr)
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -167,37 +192,50 @@ func runPins(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return err
 	}
 	if bf.json {
-		return printJSON(stdout, map[string]any{"pins": out})
+		ids, names := []string{}, map[string]string{}
+		for _, p := range out {
+			ids = append(ids, p.CID.String())
+			if p.Name != "" {
+				names[p.CID.String()] = p.Name
+			}
+		}
+		return printJSON(stdout, map[string]any{"pins": ids, "names": names})
 	}
-	for _, s := range out {
-		fmt.Fprintln(stdout, s)
+	for _, p := range out {
+		if p.Name != "" {
+			fmt.Fprintf(stdout, "%s %s\n", p.CID, p.Name)
+		} else {
+			fmt.Fprintln(stdout, p.CID)
+		}
 	}
 	return nil
 }
 
-// listPins returns the pinned roots; a repo not created yet has none.
-func listPins(ctx context.Context, bf *backendFlags) (out []string, err error) {
-	out = []string{} // JSON [] rather than null
+// listPins returns the pinned roots and their names; a repo not created
+// yet has none.
+func listPins(ctx context.Context, bf *backendFlags) (out []cas.NamedPin, err error) {
 	if bf.repoMissing() {
-		return out, nil
+		return nil, nil
 	}
 	b, err := bf.open(ctx, readOnly)
 	if err != nil {
 		return nil, err
 	}
 	defer closeWith(b, &err)
-	p, ok := b.Store.(cas.Pinner)
-	if !ok {
-		return nil, fmt.Errorf("pins: %w", errNotSupported)
+	switch p := b.Store.(type) {
+	case cas.NamedPinner:
+		return p.NamedPins(ctx)
+	case cas.Pinner:
+		pins, err := p.Pins(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range pins {
+			out = append(out, cas.NamedPin{CID: c})
+		}
+		return out, nil
 	}
-	pins, err := p.Pins(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range pins {
-		out = append(out, c.String())
-	}
-	return out, nil
+	return nil, fmt.Errorf("pins: %w", errNotSupported)
 }
 
 func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {

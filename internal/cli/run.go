@@ -43,9 +43,9 @@ func commands() []command {
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
 		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
-		{"pin", "CID", "pin a root", runPin, true},
+		{"pin", "[add] CID [--name NAME]", "pin a root (recursively), optionally with a name", runPin, true},
 		{"unpin", "CID", "unpin a root", runUnpin, true},
-		{"pins", "", "list pinned roots", runPins, true},
+		{"pins", "", "list pinned roots and their names", runPins, true},
 		{"gc", "", "delete blocks not reachable from a pin", runGC, true},
 		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT, false},
 	}
