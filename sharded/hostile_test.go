@@ -87,7 +87,7 @@ func TestManifestShardLimit(t *testing.T) {
 	if _, err := s.Flush(ctx); err != nil {
 		t.Fatalf("flush with 8342 chunks per shard: %v", err)
 	}
-	s, err = Create(blockstore.NewMemory(), WithChunksPerShard(MaxWritableChunksPerShard + 1))
+	s, err = Create(blockstore.NewMemory(), WithChunksPerShard(MaxWritableChunksPerShard+1))
 	must(t, err)
 	if err := s.Set(ctx, "zarr.json", hostile.Doc("[10]", "[1]", "uint8", "")); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("chunks_per_shard over one block: %v", err)
