@@ -10,11 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/gohamt/gohamt/blockstore"
+	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/hamt"
 	"github.com/ipld/go-ipld-prime/datamodel"
 	"github.com/ipld/go-ipld-prime/node/basicnode"
@@ -23,34 +24,47 @@ import (
 // stdin is where `hamt apply -` reads; tests replace it.
 var stdin io.Reader = os.Stdin
 
+// hamtApplyHelp documents the operations format in `gohamt hamt apply --help`.
+const hamtApplyHelp = `Apply set and delete operations to a new HAMT, store its blocks in the
+repo (or the --memory / --kubo-rpc backend), pin the root (unless --pin=false)
+and print the root CID as the last line.
+
+OPS.jsonl holds one JSON object per line (blank lines are skipped; - reads
+standard input):
+
+  {"op": "set", "key": "temp/zarr.json", "value": "bytes as a string"}
+  {"op": "delete", "key": "old"}
+
+"key" is a string. With --values bytes (the default) "value" must be a JSON
+string, stored as its UTF-8 bytes (a raw block, py-hamt's bytes values);
+with --values ipld it may be any JSON value, stored as DAG-CBOR (integers
+stay integers, other numbers are floats). Deleting a missing key is an
+error naming the line.`
+
 // runHAMT is `gohamt hamt apply [--bucket-size N] [--values bytes|ipld]
-// OPS.jsonl`: it applies the operations to a new tree on the memory
-// backend and prints the root CID as the last line.
-func runHAMT(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "apply" {
+// OPS.jsonl`: it applies the operations to a new tree on the chosen
+// backend, pins the root and prints it as the last line.
+func runHAMT(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, "usage: gohamt hamt apply [--bucket-size N] [--values bytes|ipld] [--pin=false] OPS.jsonl\n\n"+hamtApplyHelp+"\n\nRun 'gohamt hamt apply --help' for every flag.")
+		return flag.ErrHelp
+	}
+	// Shared flags given before `hamt` arrive before `apply`.
+	i := slices.Index(args, "apply")
+	if i < 0 {
 		return fmt.Errorf("%w: hamt needs the subcommand apply", errUsage)
 	}
-	fs := flag.NewFlagSet("hamt apply", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	args = append(append([]string{"apply"}, args[:i]...), args[i+1:]...)
+	fs, bf := newFlagSet("hamt apply", "[--bucket-size N] [--values bytes|ipld] [--pin=false] OPS.jsonl", hamtApplyHelp, stderr)
 	bucket := fs.Int("bucket-size", hamt.DefaultBucketSize, "max_bucket_size of the tree (at least 1)")
 	mode := fs.String("values", "bytes", "value mode: bytes (a JSON string's UTF-8 bytes) or ipld (any JSON value as IPLD)")
-	// Flags may come before or after the file name.
-	var files []string
-	for rest := args[1:]; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return fmt.Errorf("%w: hamt apply: %v", errUsage, err)
+	pin := fs.Bool("pin", true, "pin the root")
+	files, err := parse(fs, args[1:], 1, 1)
+	if err != nil {
+		if errors.Is(err, errUsage) {
+			return fmt.Errorf("%w: hamt apply needs exactly one OPS.jsonl file (or - for standard input)", errUsage)
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if len(files) != 1 {
-		return fmt.Errorf("%w: hamt apply needs exactly one OPS.jsonl file (or - for standard input)", errUsage)
+		return err
 	}
 	if *mode != "bytes" && *mode != "ipld" {
 		return fmt.Errorf("%w: hamt apply: --values must be bytes or ipld, not %q", errUsage, *mode)
@@ -70,7 +84,12 @@ func runHAMT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer f.Close()
 		in = f
 	}
-	tree, err := hamt.New(blockstore.NewMemory(), hamt.WithBucketSize(*bucket))
+	b, err := bf.open(ctx, writeLocal)
+	if err != nil {
+		return err
+	}
+	defer closeWith(b, &err)
+	tree, err := hamt.New(b.Store, hamt.WithBucketSize(*bucket))
 	if err != nil {
 		return fmt.Errorf("hamt apply: %w", err)
 	}
@@ -85,6 +104,16 @@ func runHAMT(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	keys, err := tree.Len(ctx)
 	if err != nil {
 		return fmt.Errorf("hamt apply: %w", err)
+	}
+	pinned := false
+	if p, ok := b.Store.(cas.Pinner); ok && *pin {
+		if err := p.Pin(ctx, root); err != nil {
+			return fmt.Errorf("hamt apply: %w", err)
+		}
+		pinned = true
+	}
+	if bf.json {
+		return printJSON(stdout, map[string]any{"root": root.String(), "sets": sets, "deletes": deletes, "keys": keys, "values": *mode, "bucket_size": *bucket, "pinned": pinned})
 	}
 	fmt.Fprintf(stdout, "applied %d sets and %d deletes (%s values, bucket size %d): %d keys\n", sets, deletes, *mode, *bucket, keys)
 	fmt.Fprintln(stdout, root)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestHAMTApplyGoldenRoots(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append(append([]string{"hamt", "apply"}, tc.args...), writeOps(t, tc.ops...))
-			code, out, errOut := runDemo(t, args...)
+			code, out, errOut := runDemo(t, append(args, "--memory")...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -66,14 +67,14 @@ func TestHAMTApplyGoldenRoots(t *testing.T) {
 func TestHAMTApplyFlagsAfterFileAndStdin(t *testing.T) {
 	ops := `{"op":"set","key":"5","value":1}` + "\n" + `{"op":"set","key":"15","value":{"a":[1,2.5,"x",null,true]}}` + "\n"
 	p := writeOps(t, strings.TrimSpace(ops))
-	code, fromFile, errOut := runDemo(t, "hamt", "apply", p, "--values", "ipld", "--bucket-size", "1")
+	code, fromFile, errOut := runDemo(t, "hamt", "apply", p, "--values", "ipld", "--bucket-size", "1", "--memory")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
 	old := stdin
 	stdin = strings.NewReader(ops)
 	defer func() { stdin = old }()
-	code, fromStdin, errOut := runDemo(t, "hamt", "apply", "--values=ipld", "--bucket-size=1", "-")
+	code, fromStdin, errOut := runDemo(t, "--memory", "hamt", "apply", "--values=ipld", "--bucket-size=1", "-")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
@@ -121,10 +122,41 @@ func TestHAMTApplyErrors(t *testing.T) {
 			default:
 				args = append(append([]string{"hamt", "apply"}, tc.args...), writeOps(t, tc.ops...))
 			}
-			code, out, errOut := runDemo(t, args...)
+			code, out, errOut := runDemo(t, append(args, "--memory")...)
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Fatalf("exit %d (want %d), stderr %q (want %q), stdout %q", code, tc.code, errOut, tc.want, out)
 			}
 		})
+	}
+}
+
+// TestHAMTApplyStoresInRepo: the printed root opens afterwards (the
+// blocks are in the repo, pinned), and the help documents the format.
+func TestHAMTApplyStoresInRepo(t *testing.T) {
+	repo := t.TempDir()
+	p := writeOps(t, `{"op":"set","key":"a/zarr.json","value":"{}"}`, `{"op":"set","key":"b","value":"bee"}`)
+	root := lastLine(mustDemo(t, repo, "hamt", "apply", p))
+	if got := mustDemo(t, repo, "get", root, "b"); got != "bee" {
+		t.Fatalf("get b from the applied root = %q, want bee", got)
+	}
+	if pins := mustDemo(t, repo, "pins"); !strings.Contains(pins, root) {
+		t.Fatalf("hamt apply did not pin %s: %q", root, pins)
+	}
+	var js struct {
+		Root   string `json:"root"`
+		Keys   int    `json:"keys"`
+		Pinned bool   `json:"pinned"`
+	}
+	if err := json.Unmarshal([]byte(mustDemo(t, repo, "--json", "hamt", "apply", p, "--pin=false")), &js); err != nil || js.Root != root || js.Keys != 2 || js.Pinned {
+		t.Fatalf("--json: %+v, %v", js, err)
+	}
+	_, _, help := demo(t, repo, "hamt", "apply", "--help")
+	for _, want := range []string{`{"op": "set", "key":`, `{"op": "delete"`, "--values ipld", "-pin"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("hamt apply --help lacks %q:\n%s", want, help)
+		}
+	}
+	if code, _, help := demo(t, repo, "hamt", "--help"); code != 0 || !strings.Contains(help, `{"op": "set"`) {
+		t.Errorf("hamt --help: exit %d, %q", code, help)
 	}
 }

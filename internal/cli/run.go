@@ -47,7 +47,7 @@ func commands() []command {
 		{"unpin", "CID", "unpin a root", runUnpin, true},
 		{"pins", "", "list pinned roots and their names", runPins, true},
 		{"gc", "", "delete blocks not reachable from a pin", runGC, true},
-		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in memory and print its root CID", runHAMT, false},
+		{"hamt", "apply [--bucket-size N] [--values bytes|ipld] [--pin=false] OPS.jsonl", "apply set/delete operations (JSON lines; - for stdin) to a new HAMT in the repo, pin it and print its root CID", runHAMT, true},
 	}
 }
 
