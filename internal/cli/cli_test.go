@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -364,5 +365,28 @@ func TestProgramsAndNoArguments(t *testing.T) {
 	code, _, errOut = runDemo(t, "demo", "extra")
 	if code != 2 || !strings.Contains(errOut, "demo takes no arguments") {
 		t.Errorf("gohamt extra: exit %d, stderr %q; want exit 2 naming the mistake", code, errOut)
+	}
+}
+
+// TestDemoJSONReport: with --json the main job's steps are kept for one
+// document (nothing printed as they run), failures included.
+func TestDemoJSONReport(t *testing.T) {
+	var buf strings.Builder
+	r := &report{w: &buf, json: true}
+	if err := r.step("store", 2e6, func() (string, error) { return "2 blocks", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.step("check", 0, func() (string, error) { return "", errors.New("mismatch") }); err == nil || !strings.Contains(err.Error(), "check: mismatch") {
+		t.Fatalf("failed step returned %v", err)
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("--json printed while running: %q", buf.String())
+	}
+	if len(r.steps) != 2 || r.steps[0].Detail != "2 blocks" || r.steps[0].MBps <= 0 || r.steps[0].Failed || !r.steps[1].Failed {
+		t.Fatalf("steps = %+v", r.steps)
+	}
+	// --json may come before the command, as for every other one.
+	if code, _, errOut := runDemo(t, "--json", "demo", "extra"); code != 2 || !strings.Contains(errOut, "demo takes no arguments") {
+		t.Fatalf("--json demo extra: exit %d, %q", code, errOut)
 	}
 }

@@ -292,7 +292,10 @@ func TestCLIGlobalFlagsAnywhere(t *testing.T) {
 	checkOneLine(t, repo, []string{"--bogus", "info", root}, 2, "--bogus")
 	checkOneLine(t, repo, []string{"--repo"}, 2, "--repo", "needs a value")
 	checkOneLine(t, repo, []string{"--json"}, 2, "--json", "command")
-	checkOneLine(t, repo, []string{"--json", "cid", fixture + "/zarr.json"}, 2, "--json", "cid")
+	// --json works on every command, cid too (JSON lines).
+	if code, out, errOut := demo(t, repo, "--json", "cid", fixture+"/zarr.json"); code != 0 || !strings.HasPrefix(out, `{"cid":"bafkr4`) || !strings.Contains(out, `"file":`) {
+		t.Errorf("--json cid: exit %d, %q, %q", code, out, errOut)
+	}
 	// Commands without the shared flags still take --stats.
 	code, out, errOut := demo(t, repo, "cid", "--stats", fixture+"/zarr.json")
 	if code != 0 || !strings.HasPrefix(out, "bafkr4") || !strings.Contains(errOut, "telemetry summary (gohamt cid)") {

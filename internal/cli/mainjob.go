@@ -45,25 +45,62 @@ func temperature(t, y, x int) float32 {
 	return float32(v + float64(h%1000)/1000 - 0.5)
 }
 
-// report collects the main job's steps.
+// report collects the main job's steps: printed as they end, or kept for
+// one JSON document at the end (--json).
 type report struct {
-	w io.Writer
+	w     io.Writer
+	json  bool
+	steps []stepResult
+}
+
+type stepResult struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+	MBps    float64 `json:"mb_per_s,omitempty"`
+	Detail  string  `json:"detail,omitempty"`
+	Failed  bool    `json:"failed,omitempty"`
 }
 
 func (r *report) step(name string, bytes int64, f func() (string, error)) error {
 	t0 := time.Now()
 	detail, err := f()
 	d := time.Since(t0)
+	res := stepResult{Name: name, Seconds: d.Seconds(), Detail: detail, Failed: err != nil}
+	if bytes > 0 && err == nil {
+		res.MBps = mbps(bytes, d)
+	}
+	r.steps = append(r.steps, res)
+	if r.json {
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
 	if err != nil {
 		fmt.Fprintf(r.w, "  %-44s FAILED after %s\n", name, d.Round(time.Millisecond))
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	rate := ""
 	if bytes > 0 {
-		rate = fmt.Sprintf("%8.1f MB/s", mbps(bytes, d))
+		rate = fmt.Sprintf("%8.1f MB/s", res.MBps)
 	}
 	fmt.Fprintf(r.w, "  %-44s %9.2f s %s  %s\n", name, d.Seconds(), rate, detail)
 	return nil
+}
+
+// runDemoJob is `gohamt demo`: the main job, which takes no arguments.
+func runDemoJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as one JSON document")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gohamt demo [--json]\n\nRun the main job: two embedded nodes store, share, read back and check a\n189 MB dataset, and print a report. It takes no arguments.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if _, err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	return runMain(ctx, stdout, *asJSON)
 }
 
 // runMain is the README's main job: an embedded node writes a Zarr
@@ -71,27 +108,17 @@ func (r *report) step(name string, bytes int64, f func() (string, error)) error 
 // fetches it by root CID alone, converts it to a sharded store and writes
 // an encrypted copy, and every read is checked against the generator.
 // It works in a temporary folder and removes it.
-// runDemoJob is `gohamt demo`: the main job, which takes no arguments.
-func runDemoJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gohamt demo\n\nRun the main job: two embedded nodes store, share, read back and check a\n189 MB dataset, and print a report. It takes no arguments.")
-	}
-	if _, err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	return runMain(ctx, stdout)
-}
-
-func runMain(ctx context.Context, w io.Writer) (err error) {
+func runMain(ctx context.Context, w io.Writer, asJSON bool) (err error) {
 	tmp, err := os.MkdirTemp("", "gohamt-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	r := &report{w: w}
+	r := &report{w: w, json: asJSON}
 	dataBytes := int64(nTime * nLat * nLon * 4)
+	if asJSON {
+		w = io.Discard // the steps go into one document at the end
+	}
 	fmt.Fprintf(w, "gohamt demo: a %d×%d×%d float32 dataset (%.0f MB) between two embedded nodes\n", nTime, nLat, nLon, float64(dataBytes)/1e6)
 
 	loop := []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
@@ -228,6 +255,9 @@ func runMain(ctx context.Context, w io.Writer) (err error) {
 		return detail + "; a wrong key is refused", nil
 	}); err != nil {
 		return err
+	}
+	if asJSON {
+		return printJSON(r.w, map[string]any{"root": root.String(), "dataset_bytes": dataBytes, "block_bytes": fetched, "steps": r.steps, "ok": true})
 	}
 	fmt.Fprintf(w, "dataset root %s: %.1f MB of values in %.1f MB of blocks (ratio %.2f)\nok\n",
 		root, float64(dataBytes)/1e6, float64(fetched)/1e6, float64(fetched)/float64(dataBytes))

@@ -32,8 +32,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "", "run the main job: two embedded nodes store, share, read back and check a 189 MB dataset, and print a report (what `go run ./cmd/demo` does)", runDemoJob, false},
-		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, false},
+		{"demo", "", "run the main job: two embedded nodes store, share, read back and check a 189 MB dataset, and print a report (what `go run ./cmd/demo` does)", runDemoJob, true},
+		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, true},
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
 		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
