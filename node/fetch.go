@@ -181,7 +181,8 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 						}
 						return nil
 					}
-					if ipld.IsNotFound(err) && n.bitswap != nil {
+					if ipld.IsNotFound(err) {
+						// Offline, fetchBlock says that no peer has it.
 						b, err = n.fetchBlock(gctx, l.CID)
 					}
 				} else {

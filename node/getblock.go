@@ -35,10 +35,15 @@ func (n *Node) GetRange(ctx context.Context, id cid.Cid, r cas.Range) ([]byte, e
 	return n.Store.GetRange(n.withSession(ctx), id, r)
 }
 
-// netFetcher is the [blockstore.Fetcher] of an online node.
+// netFetcher is the node's [blockstore.Fetcher] (offline too).
 type netFetcher struct{ n *Node }
 
 func (f netFetcher) FetchBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	if f.n.bitswap == nil {
+		// Offline: a block that is not local is simply not found (a
+		// DAG walk, FetchDAG, still says that no peer has it).
+		return nil, ipld.ErrNotFound{Cid: c}
+	}
 	return f.n.fetchBlock(ctx, c)
 }
 
@@ -82,10 +87,10 @@ func (n *Node) sessionFor(ctx context.Context) exchange.Fetcher {
 	return s.ses
 }
 
-// getBlock is a local lookup, then fetchBlock.
+// getBlock is a local lookup, then fetchBlock (offline: a *MissingError).
 func (n *Node) getBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	b, err := n.bstore.Get(ctx, c)
-	if err == nil || !ipld.IsNotFound(err) || n.bitswap == nil {
+	if err == nil || !ipld.IsNotFound(err) {
 		return b, err
 	}
 	return n.fetchBlock(ctx, c)

@@ -135,8 +135,11 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 		// block get it) and reads missing blocks through the network
 		// read path.
 		local = &announcingBlockstore{Blockstore: n.bstore, n: n}
-		storeOpts = append(storeOpts, blockstore.WithFetcher(netFetcher{n}))
 	}
+	// An offline node has the same read path: a block that is not local
+	// is a *MissingError (no peer is connected) there too, as for an
+	// online node with no peers.
+	storeOpts = append(storeOpts, blockstore.WithFetcher(netFetcher{n}))
 	if n.Store, err = blockstore.New(local, n.dstore, storeOpts...); err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}

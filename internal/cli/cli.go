@@ -57,6 +57,9 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	// withStats takes --stats out of the command line wherever it is; it
 	// is defined here so that every command's help lists it.
 	fs.Bool("stats", false, "print a telemetry summary to stderr afterwards (or set GOHAMT_TRACE=1)")
+	// Like --stats, --timeout is taken out of the line before the command
+	// runs (takeTimeout); it is here for the help.
+	fs.Duration("timeout", 0, "give up after this long (0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: gohamt %s %s\n\n%s\n\nFlags:\n", name, args, help)
 		fs.PrintDefaults()

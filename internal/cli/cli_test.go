@@ -390,3 +390,22 @@ func TestDemoJSONReport(t *testing.T) {
 		t.Fatalf("--json demo extra: exit %d, %q", code, errOut)
 	}
 }
+
+// TestGlobalTimeout: --timeout applies to every command, before or after
+// its name, and says so when it ends one.
+func TestGlobalTimeout(t *testing.T) {
+	repo := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
+	if out := mustDemo(t, repo, "info", root, "--timeout", "5m"); !strings.Contains(out, "8 arrays") {
+		t.Fatalf("info with a generous --timeout: %q", out)
+	}
+	for _, args := range [][]string{{"--timeout=1ns", "export", root, t.TempDir() + "/out"}, {"read", root, "f32_blosc", "--timeout", "1ns"}} {
+		code, _, errOut := demo(t, repo, args...)
+		if code != 1 || !strings.Contains(errOut, "gave up after --timeout 1ns") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%q: exit %d, stderr %q; want one line saying --timeout ended it", args, code, errOut)
+		}
+	}
+	if code, _, errOut := demo(t, repo, "ls", root, "--timeout", "soon"); code != 2 || !strings.Contains(errOut, `--timeout "soon"`) {
+		t.Errorf("bad --timeout: exit %d, %q", code, errOut)
+	}
+}

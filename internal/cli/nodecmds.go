@@ -55,7 +55,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] CID", "Fetch every block of a dataset from peers into the repo and pin it.", stderr)
 	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; required)")
-	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
 	stall := fs.Duration("stall-timeout", time.Minute, "give up when no block has arrived for this long (0: no stall limit; each block then has the node's retries)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
@@ -69,11 +68,6 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	bf.stall = stall // 0 or less: no stall deadline
-	if *timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
-		defer cancel()
-	}
 	b, err := bf.open(ctx, online)
 	if err != nil {
 		return err

@@ -75,7 +75,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	name, args, err := hoistShared(args)
+	args, timeout, err := takeTimeout(args)
+	if err == nil && timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	name := ""
+	if err == nil {
+		name, args, err = hoistShared(args)
+	}
 	flagErr := err != nil
 	switch {
 	case err != nil:
@@ -93,6 +102,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0 // the subcommand printed its usage
+	}
+	if err != nil && timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) && !strings.Contains(err.Error(), "--timeout") {
+		err = fmt.Errorf("gave up after --timeout %s: %w", timeout, err)
 	}
 	if err != nil {
 		// One line: errors from libp2p and friends can span several.

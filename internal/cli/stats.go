@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gohamt/gohamt/telemetry"
 )
@@ -64,4 +65,37 @@ func takeStats(args []string) ([]string, bool) {
 		stats = on
 	}
 	return out, stats
+}
+
+// takeTimeout removes --timeout D (--timeout=D) from args up to a "--",
+// wherever it is, and returns the last duration given (0: none). Like
+// --stats it applies to every command, so it is handled here, around the
+// command, rather than by each flag set.
+func takeTimeout(args []string) ([]string, time.Duration, error) {
+	var d time.Duration
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...), d, nil
+		}
+		name, val, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "timeout" {
+			out = append(out, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, 0, fmt.Errorf("%w: flag --timeout needs a value", errUsage)
+			}
+			i++
+			val = args[i]
+		}
+		v, err := time.ParseDuration(val)
+		if err != nil || v < 0 {
+			return nil, 0, fmt.Errorf("%w: --timeout %q: want a duration such as 30s or 5m (0: no limit)", errUsage, val)
+		}
+		d = v
+	}
+	return out, d, nil
 }
