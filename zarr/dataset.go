@@ -55,8 +55,9 @@ type Dataset struct {
 	by    map[string]*Variable
 	dims  map[string]int
 
-	mu     sync.Mutex
-	coords map[string]*coordSlot
+	mu       sync.Mutex
+	coords   map[string]*coordSlot
+	assigned map[string]bool
 }
 
 type coordSlot struct {
@@ -123,7 +124,7 @@ func OpenDataset(ctx context.Context, s Store, path string, opts ...Option) (*Da
 	if err != nil {
 		return nil, err
 	}
-	ds := &Dataset{group: g, by: map[string]*Variable{}, dims: map[string]int{}, coords: map[string]*coordSlot{}}
+	ds := &Dataset{group: g, by: map[string]*Variable{}, dims: map[string]int{}, coords: map[string]*coordSlot{}, assigned: map[string]bool{}}
 	for _, name := range names {
 		v, err := openVariable(ctx, g, name)
 		if err != nil {
@@ -226,7 +227,7 @@ func (ds *Dataset) DimNames() []string {
 // named dim along dim, or one given with AssignCoord.
 func (ds *Dataset) HasCoord(dim string) bool {
 	ds.mu.Lock()
-	_, assigned := ds.coords[dim]
+	assigned := ds.assigned[dim]
 	ds.mu.Unlock()
 	if assigned {
 		return true
@@ -320,6 +321,7 @@ func (ds *Dataset) AssignCoord(dim string, labels any) error {
 	slot.once.Do(func() {})
 	ds.mu.Lock()
 	ds.coords[dim] = slot
+	ds.assigned[dim] = true
 	ds.mu.Unlock()
 	return nil
 }

@@ -234,7 +234,16 @@ func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*
 func (c *Coord) find(sl Selector) (start, stop int, point bool, err error) {
 	if sl.text {
 		s := sl.Label.(string)
-		if _, err := c.parse(s); err == nil {
+		if c.Kind == StringCoord && !slices.Contains(c.Strings, s) && strings.Contains(s, ":") {
+			sl = Selector{Dim: sl.Dim, From: nil, To: nil, Range: true}
+			a, b, _ := strings.Cut(s, ":")
+			if a != "" {
+				sl.From = a
+			}
+			if b != "" {
+				sl.To = b
+			}
+		} else if _, err := c.parse(s); err == nil {
 			sl.text = false
 		} else if from, to, ok := c.splitRange(s); ok {
 			sl = Selector{Dim: sl.Dim, From: from, To: to, Range: true}
