@@ -165,6 +165,7 @@ func openVariable(ctx context.Context, g *Group, name string) (*Variable, error)
 	if !errors.Is(err, ErrUnknownDataType) && !errors.Is(err, codec.ErrUnknownCodec) {
 		return nil, err
 	}
+	openErr := err
 	var doc []byte
 	if cm := g.meta.ConsolidatedMetadata; cm != nil && cm.Metadata[name] != nil {
 		doc = cm.Metadata[name]
@@ -173,9 +174,9 @@ func openVariable(ctx context.Context, g *Group, name string) (*Variable, error)
 	}
 	var m ArrayMetadata
 	if decodeJSON(doc, &m) != nil || m.NodeType != "array" {
-		return nil, err
+		return nil, openErr
 	}
-	return &Variable{Name: name, Dims: dimNames(&m), Shape: m.Shape, DataType: m.DataType, Attrs: m.Attributes, Err: err}, nil
+	return &Variable{Name: name, Dims: dimNames(&m), Shape: m.Shape, DataType: m.DataType, Attrs: m.Attributes, Err: openErr}, nil
 }
 
 // Group is the dataset's group.

@@ -439,3 +439,102 @@ func (c *countStore) Get(ctx context.Context, key string, r zarr.ByteRange) ([]b
 	c.gets[key]++
 	return c.MemoryStore.Get(ctx, key, r)
 }
+
+// A string array (not readable here yet) is still a variable, so the
+// dataset opens and its numeric variables read; selecting on it says why
+// it cannot. Dimension names also come from _ARRAY_DIMENSIONS.
+func TestDatasetUnreadableAndLookups(t *testing.T) {
+	ctx := context.Background()
+	s := zarr.NewMemoryStore()
+	if _, err := zarr.CreateGroup(ctx, s, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"zarr_format":3,"node_type":"array","shape":[2],"data_type":"string",
+"chunk_grid":{"name":"regular","configuration":{"chunk_shape":[2]}},
+"chunk_key_encoding":{"name":"default","configuration":{"separator":"/"}},
+"fill_value":"","codecs":[{"name":"vlen-utf8"}],"attributes":{},"dimension_names":["station"]}`
+	if err := s.Set(ctx, "station/zarr.json", []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := zarr.CreateArray(ctx, s, "obs", zarr.ArrayConfig{Shape: []int{2}, DataType: zarr.Int8,
+		Attributes: map[string]any{"_ARRAY_DIMENSIONS": []any{"station"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = zarr.Write(ctx, a, []int{0}, []int{2}, []int8{4, 5})
+	ds, err := zarr.OpenDataset(ctx, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ds.Variable("station")
+	if err != nil || st.Err == nil || !errors.Is(st.Err, zarr.ErrUnknownDataType) || st.DataType != "string" || st.Dims[0] != "station" {
+		t.Fatalf("station variable %+v %v", st, err)
+	}
+	obs, _ := ds.Variable("obs")
+	if obs.Dims[0] != "station" {
+		t.Errorf("obs dims %v from _ARRAY_DIMENSIONS", obs.Dims)
+	}
+	if _, err := ds.Sel(ctx, "obs", zarr.SelectLabel("station", "x")); err == nil || !strings.Contains(err.Error(), "coordinate station: this package cannot read it") {
+		t.Errorf("sel on string coordinate: %v", err)
+	}
+	if d, err := ds.ReadDecoded(ctx, "obs", nil); err != nil || d.Values[1] != 5 || d.DType != "int8" {
+		t.Errorf("obs %v %v", d, err)
+	}
+	// Two variables disagreeing on a dimension's size.
+	if _, err := zarr.CreateArray(ctx, s, "bad", zarr.ArrayConfig{Shape: []int{3}, DataType: zarr.Int8, DimensionNames: []string{"station"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zarr.OpenDataset(ctx, s, ""); !errors.Is(err, zarr.ErrInvalidMetadata) || !strings.Contains(err.Error(), "dimension station has") || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("conflicting sizes: %v", err)
+	}
+}
+
+// With consolidated metadata a store that cannot list opens as a Dataset.
+func TestDatasetConsolidated(t *testing.T) {
+	ctx := context.Background()
+	s, _ := climate(t)
+	if _, err := zarr.Consolidate(ctx, s, ""); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := zarr.OpenDataset(ctx, getOnly{s}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Variables()) != 6 {
+		t.Errorf("%d variables", len(ds.Variables()))
+	}
+	sel, err := ds.Sel(ctx, "t2m", zarr.SelectLabel("lon", 31))
+	if err != nil || sel.Start[2] != 3 {
+		t.Errorf("sel %v %v", sel, err)
+	}
+	if _, err := zarr.OpenDataset(ctx, getOnly{zarr.NewMemoryStore()}, ""); !errors.Is(err, zarr.ErrAbsent) {
+		t.Errorf("empty store: %v", err)
+	}
+}
+
+type getOnly struct{ s zarr.Store }
+
+func (g getOnly) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
+	return g.s.Get(ctx, key, r)
+}
+
+// Concurrent selections share one coordinate load (run with -race).
+func TestDatasetConcurrentSel(t *testing.T) {
+	ctx := context.Background()
+	_, ds := climate(t)
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			s, err := ds.Sel(ctx, "t2m", zarr.SelectLabel("lat", float64(i*5)), zarr.SelectRange("time", "2000-01-02", nil))
+			if err == nil && (s.Start[0] != 1 || s.Stop[0] != 4) {
+				err = errors.New("wrong time range")
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
