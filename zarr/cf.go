@@ -196,7 +196,7 @@ type Decoded struct {
 // it) and applies its CF attributes (see CF). Integer values beyond 2^53
 // are rounded to float64 before decoding, as numpy's astype(float64) does.
 func (ds *Dataset) ReadDecoded(ctx context.Context, name string, sel *Selection) (*Decoded, error) {
-	v, err := ds.Variable(name)
+	v, err := ds.Variable(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -46,18 +46,30 @@ type Variable struct {
 
 // Dataset is a group opened as xarray opens one: its arrays are the
 // variables, a 1-D variable named like its dimension is that dimension's
-// coordinate. Coordinates are read and decoded once and cached, so that
-// selecting from a large dataset reads only the coordinate arrays and the
-// chunks of the selection. A Dataset is safe for concurrent use.
+// coordinate. Variables are opened when first named and coordinates read
+// and decoded when first used, then cached, so that selecting from a
+// large dataset reads only the metadata and coordinate arrays it needs and
+// the chunks of the selection: nothing lists the store except Variables
+// and Dims. A Dataset is safe for concurrent use.
 type Dataset struct {
 	group *Group
-	vars  []*Variable
-	by    map[string]*Variable
-	dims  map[string]int
 
 	mu       sync.Mutex
+	vars     map[string]*varSlot
 	coords   map[string]*coordSlot
 	assigned map[string]bool
+	list     struct {
+		once sync.Once
+		vars []*Variable
+		dims map[string]int
+		err  error
+	}
+}
+
+type varSlot struct {
+	once sync.Once
+	v    *Variable
+	err  error
 }
 
 type coordSlot struct {
@@ -110,42 +122,15 @@ func dimNames(m *ArrayMetadata) []string {
 }
 
 // OpenDataset opens the group at path ("" for the root) as a Dataset: its
-// direct child arrays are the variables (subgroups are not). The store
-// must be listable, or the group must have consolidated metadata. Two
-// variables giving one dimension different sizes is an error, as in
-// xarray. The options are those of OpenGroup (WithCodec for an encrypted
-// dataset, WithLimits).
+// direct child arrays are the variables (subgroups are not). It reads the
+// group's zarr.json only; variables open when first used. The options are
+// those of OpenGroup (WithCodec for an encrypted dataset, WithLimits).
 func OpenDataset(ctx context.Context, s Store, path string, opts ...Option) (*Dataset, error) {
 	g, err := OpenGroup(ctx, s, path, opts...)
 	if err != nil {
 		return nil, err
 	}
-	names, err := g.Members(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ds := &Dataset{group: g, by: map[string]*Variable{}, dims: map[string]int{}, coords: map[string]*coordSlot{}, assigned: map[string]bool{}}
-	for _, name := range names {
-		v, err := openVariable(ctx, g, name)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil {
-			continue // a subgroup
-		}
-		for i, d := range v.Dims {
-			if d == "" {
-				continue
-			}
-			if n, ok := ds.dims[d]; ok && n != v.Shape[i] {
-				return nil, &KeyError{Op: "open", Key: metaKey(g.child(name)), Err: fmt.Errorf("%w: dimension %s has %d elements in %s but %d elsewhere", ErrInvalidMetadata, d, v.Shape[i], name, n)}
-			}
-			ds.dims[d] = v.Shape[i]
-		}
-		ds.vars = append(ds.vars, v)
-		ds.by[name] = v
-	}
-	return ds, nil
+	return &Dataset{group: g, vars: map[string]*varSlot{}, coords: map[string]*coordSlot{}, assigned: map[string]bool{}}, nil
 }
 
 // openVariable opens the array name of g as a Variable (nil for a group).
@@ -154,6 +139,9 @@ func OpenDataset(ctx context.Context, s Store, path string, opts ...Option) (*Da
 // coordinate opens and its numeric variables read.
 func openVariable(ctx context.Context, g *Group, name string) (*Variable, error) {
 	n, err := g.Open(ctx, name)
+	if errors.Is(err, ErrAbsent) {
+		return nil, fmt.Errorf("%w: no array %s in group %q", ErrNoVariable, name, g.path)
+	}
 	if err == nil {
 		a, ok := n.(*Array)
 		if !ok {
@@ -185,56 +173,104 @@ func (ds *Dataset) Group() *Group { return ds.group }
 // Attributes are the group's attributes (xarray's Dataset.attrs).
 func (ds *Dataset) Attributes() map[string]any { return ds.group.Attributes() }
 
-// Variables are the dataset's variables, sorted by name.
-func (ds *Dataset) Variables() []*Variable { return slices.Clone(ds.vars) }
+// Variables lists the group (from consolidated metadata when it has
+// some, else the store, which must then be listable) and returns all its
+// variables, sorted by name. Two variables giving one dimension different
+// sizes is an error wrapping ErrInvalidMetadata, as in xarray.
+func (ds *Dataset) Variables(ctx context.Context) ([]*Variable, error) {
+	l := &ds.list
+	l.once.Do(func() {
+		names, err := ds.group.Members(ctx)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.dims = map[string]int{}
+		for _, name := range names {
+			v, err := ds.Variable(ctx, name)
+			if errors.Is(err, ErrNoVariable) {
+				continue // a subgroup
+			}
+			if err != nil {
+				l.err = err
+				return
+			}
+			for i, d := range v.Dims {
+				if d == "" {
+					continue
+				}
+				if n, ok := l.dims[d]; ok && n != v.Shape[i] {
+					l.err = &KeyError{Op: "open", Key: metaKey(ds.group.child(name)), Err: fmt.Errorf("%w: dimension %s has %d elements in %s but %d elsewhere", ErrInvalidMetadata, d, v.Shape[i], name, n)}
+					return
+				}
+				l.dims[d] = v.Shape[i]
+			}
+			l.vars = append(l.vars, v)
+		}
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return slices.Clone(l.vars), nil
+}
 
-// Variable returns the variable name, or an error wrapping ErrNoVariable.
-func (ds *Dataset) Variable(name string) (*Variable, error) {
-	v, ok := ds.by[strings.Trim(name, "/")]
+// Variable opens the variable name (a child array of the group) on first
+// use. A name that is not an array is an error wrapping ErrNoVariable.
+func (ds *Dataset) Variable(ctx context.Context, name string) (*Variable, error) {
+	name = strings.Trim(name, "/")
+	ds.mu.Lock()
+	slot, ok := ds.vars[name]
 	if !ok {
-		return nil, fmt.Errorf("%w %q in group %q (variables: %s)", ErrNoVariable, name, ds.group.path, strings.Join(ds.names(), ", "))
+		slot = &varSlot{}
+		ds.vars[name] = slot
 	}
-	return v, nil
+	ds.mu.Unlock()
+	slot.once.Do(func() {
+		if name == "" || strings.Contains(name, "/") {
+			slot.err = fmt.Errorf("%w: %q is not the name of a child of group %q", ErrNoVariable, name, ds.group.path)
+			return
+		}
+		slot.v, slot.err = openVariable(ctx, ds.group, name)
+		if slot.err == nil && slot.v == nil {
+			slot.err = fmt.Errorf("%w: %s in group %q is a group", ErrNoVariable, name, ds.group.path)
+		}
+	})
+	if slot.err != nil && isCancel(slot.err) && ctx.Err() == nil {
+		// A cancelled first caller must not poison the cache.
+		ds.mu.Lock()
+		if ds.vars[name] == slot {
+			delete(ds.vars, name)
+		}
+		ds.mu.Unlock()
+		return ds.Variable(ctx, name)
+	}
+	return slot.v, slot.err
 }
 
-func (ds *Dataset) names() []string {
-	out := make([]string, len(ds.vars))
-	for i, v := range ds.vars {
-		out[i] = v.Name
-	}
-	return out
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// Dims are the dataset's named dimensions and their sizes.
-func (ds *Dataset) Dims() map[string]int {
-	out := make(map[string]int, len(ds.dims))
-	for k, v := range ds.dims {
-		out[k] = v
+// Dims are the dataset's named dimensions and their sizes (it lists the
+// variables: see Variables).
+func (ds *Dataset) Dims(ctx context.Context) (map[string]int, error) {
+	if _, err := ds.Variables(ctx); err != nil {
+		return nil, err
 	}
-	return out
+	return maps.Clone(ds.list.dims), nil
 }
 
-// DimNames are the named dimensions, sorted.
-func (ds *Dataset) DimNames() []string {
-	out := make([]string, 0, len(ds.dims))
-	for k := range ds.dims {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// HasCoord tells whether dim has a coordinate variable: a 1-D variable
-// named dim along dim, or one given with AssignCoord.
-func (ds *Dataset) HasCoord(dim string) bool {
+// HasCoord tells whether dim has a coordinate: one given with
+// AssignCoord, or a 1-D variable named dim along dim.
+func (ds *Dataset) HasCoord(ctx context.Context, dim string) bool {
 	ds.mu.Lock()
 	assigned := ds.assigned[dim]
 	ds.mu.Unlock()
 	if assigned {
 		return true
 	}
-	v, ok := ds.by[dim]
-	return ok && len(v.Dims) == 1 && v.Dims[0] == dim
+	v, err := ds.Variable(ctx, dim)
+	return err == nil && len(v.Dims) == 1 && v.Dims[0] == dim
 }
 
 // Coord returns the coordinate of dim, read and CF-decoded (times as
@@ -250,7 +286,7 @@ func (ds *Dataset) Coord(ctx context.Context, dim string) (*Coord, error) {
 	}
 	ds.mu.Unlock()
 	slot.once.Do(func() { slot.c, slot.err = ds.loadCoord(ctx, dim) })
-	if slot.err != nil && ctx.Err() == nil && errors.Is(slot.err, context.Canceled) {
+	if slot.err != nil && isCancel(slot.err) && ctx.Err() == nil {
 		// A cancelled first caller must not poison the cache.
 		ds.mu.Lock()
 		if ds.coords[dim] == slot {
@@ -263,12 +299,12 @@ func (ds *Dataset) Coord(ctx context.Context, dim string) (*Coord, error) {
 }
 
 func (ds *Dataset) loadCoord(ctx context.Context, dim string) (*Coord, error) {
-	if _, ok := ds.dims[dim]; !ok {
-		return nil, fmt.Errorf("%w: the dataset has no dimension %q (dimensions: %s)", ErrSelection, dim, strings.Join(ds.DimNames(), ", "))
-	}
-	v, ok := ds.by[dim]
-	if !ok || len(v.Dims) != 1 || v.Dims[0] != dim {
+	v, err := ds.Variable(ctx, dim)
+	if errors.Is(err, ErrNoVariable) || (err == nil && (len(v.Dims) != 1 || v.Dims[0] != dim)) {
 		return nil, fmt.Errorf("dimension %s: %w (no 1-D array named %s along it); select it by index instead", dim, ErrNoCoordinate, dim)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if v.Err != nil {
 		return nil, fmt.Errorf("coordinate %s: this package cannot read it: %w", dim, v.Err)
@@ -288,13 +324,9 @@ func (ds *Dataset) loadCoord(ctx context.Context, dim string) (*Coord, error) {
 // AssignCoord gives dim the coordinate labels (as xarray's assign_coords):
 // []string, []float64, []int, []int64 or []time.Time, one per element of
 // the dimension. It replaces the coordinate read from the store, for this
-// Dataset only. It is how a dimension without a coordinate array, or with
+// Dataset only; Sel checks that there is one label per element. It is how a dimension without a coordinate array, or with
 // one this package cannot read yet (strings), gets labels.
 func (ds *Dataset) AssignCoord(dim string, labels any) error {
-	n, ok := ds.dims[dim]
-	if !ok {
-		return fmt.Errorf("%w: the dataset has no dimension %q", ErrSelection, dim)
-	}
 	c := &Coord{Dim: dim}
 	switch l := labels.(type) {
 	case []string:
@@ -313,9 +345,6 @@ func (ds *Dataset) AssignCoord(dim string, labels any) error {
 		c.Kind, c.Times = TimeCoord, slices.Clone(l)
 	default:
 		return fmt.Errorf("%w: AssignCoord(%s): labels of type %T; want []string, []float64, []int, []int64 or []time.Time", ErrInvalidOption, dim, labels)
-	}
-	if c.Len() != n {
-		return fmt.Errorf("%w: AssignCoord(%s): %d labels for a dimension of %d", ErrInvalidOption, dim, c.Len(), n)
 	}
 	c.index()
 	slot := &coordSlot{c: c}

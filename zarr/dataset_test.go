@@ -3,9 +3,11 @@ package zarr_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,24 +87,28 @@ func climate(t testing.TB) (*zarr.MemoryStore, *zarr.Dataset) {
 func TestDatasetVariablesAndCoords(t *testing.T) {
 	ctx := context.Background()
 	_, ds := climate(t)
+	vars, err := ds.Variables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
-	for _, v := range ds.Variables() {
+	for _, v := range vars {
 		names = append(names, v.Name)
 	}
 	if want := []string{"lat", "lon", "obs", "sst", "t2m", "time"}; !slices.Equal(names, want) {
 		t.Errorf("variables %v, want %v", names, want)
 	}
-	v, err := ds.Variable("t2m")
+	v, err := ds.Variable(ctx, "t2m")
 	if err != nil || !slices.Equal(v.Dims, []string{"time", "lat", "lon"}) {
 		t.Fatalf("t2m dims %v, %v", v, err)
 	}
-	if d := ds.Dims(); d["time"] != 4 || d["lat"] != 5 || d["lon"] != 6 || d["station"] != 3 {
+	if d, _ := ds.Dims(ctx); d["time"] != 4 || d["lat"] != 5 || d["lon"] != 6 || d["station"] != 3 {
 		t.Errorf("dims %v", d)
 	}
 	if ds.Attributes()["title"] != "test climate" {
 		t.Errorf("attrs %v", ds.Attributes())
 	}
-	if _, err := ds.Variable("nope"); !errors.Is(err, zarr.ErrNoVariable) || !strings.Contains(err.Error(), "t2m") {
+	if _, err := ds.Variable(ctx, "nope"); !errors.Is(err, zarr.ErrNoVariable) || !strings.Contains(err.Error(), "no array nope") {
 		t.Errorf("missing variable: %v", err)
 	}
 	c, err := ds.Coord(ctx, "time")
@@ -122,7 +128,7 @@ func TestDatasetVariablesAndCoords(t *testing.T) {
 	if _, err := ds.Coord(ctx, "station"); !errors.Is(err, zarr.ErrNoCoordinate) {
 		t.Errorf("station coord: %v", err)
 	}
-	if ds.HasCoord("station") || !ds.HasCoord("lat") {
+	if ds.HasCoord(ctx, "station") || !ds.HasCoord(ctx, "lat") {
 		t.Error("HasCoord")
 	}
 }
@@ -221,8 +227,11 @@ func TestDatasetSelErrors(t *testing.T) {
 	if _, err := ds.Sel(ctx, "obs", sel...); !errors.Is(err, zarr.ErrNoCoordinate) {
 		t.Errorf("station without coordinate: %v", err)
 	}
-	if err := ds.AssignCoord("station", []string{"a", "b"}); !errors.Is(err, zarr.ErrInvalidOption) {
-		t.Errorf("AssignCoord with 2 labels for 3: %v", err)
+	if err := ds.AssignCoord("station", []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ds.Sel(ctx, "obs", sel...); !errors.Is(err, zarr.ErrSelection) || !strings.Contains(err.Error(), "coordinate station has 2 labels but dimension station of obs has 3 elements") {
+		t.Errorf("2 labels for 3: %v", err)
 	}
 	if err := ds.AssignCoord("station", []string{"oslo", "bergen", "tromso"}); err != nil {
 		t.Fatal(err)
@@ -410,33 +419,45 @@ func TestDatasetCoordCached(t *testing.T) {
 	ctx := context.Background()
 	s, _ := climate(t)
 	cs := &countStore{MemoryStore: s}
-	ds, err := zarr.OpenDataset(ctx, cs, "")
+	// getOnly: no listing either, so a dataset of millions of chunks
+	// costs only what the selection needs.
+	ds, err := zarr.OpenDataset(ctx, getOnly{cs}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := ds.Sel(ctx, "t2m", zarr.SelectLabel("lat", 10), zarr.SelectLabel("time", "2000-01-05")); err != nil {
+		sel, err := ds.Sel(ctx, "t2m", zarr.SelectLabel("lat", 10), zarr.SelectLabel("time", "2000-01-05"), zarr.SelectLabel("lon", 50))
+		if err != nil {
 			t.Fatal(err)
 		}
+		d, err := ds.ReadDecoded(ctx, "t2m", sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 0.01*float64(300+30+5) + 273.15; d.Values[0] != want {
+			t.Errorf("t2m[3,3,5] = %v, want %v", d.Values, want)
+		}
 	}
-	if n := cs.gets["lat/c/0"]; n != 1 {
-		t.Errorf("lat chunk read %d times, want 1", n)
-	}
-	if n := cs.gets["time/c/0"]; n != 1 {
-		t.Errorf("time chunk read %d times, want 1", n)
+	want := map[string]int{"zarr.json": 1, "t2m/zarr.json": 1, "lat/zarr.json": 1, "lat/c/0": 1, "time/zarr.json": 1, "time/c/0": 1,
+		"lon/zarr.json": 1, "lon/c/0": 1, "lon/c/1": 1, "t2m/c/1/1/1": 3}
+	if !maps.Equal(cs.gets, want) {
+		t.Errorf("reads %v, want %v", cs.gets, want)
 	}
 }
 
 type countStore struct {
 	*zarr.MemoryStore
+	mu   sync.Mutex
 	gets map[string]int
 }
 
 func (c *countStore) Get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, error) {
+	c.mu.Lock()
 	if c.gets == nil {
 		c.gets = map[string]int{}
 	}
 	c.gets[key]++
+	c.mu.Unlock()
 	return c.MemoryStore.Get(ctx, key, r)
 }
 
@@ -466,11 +487,11 @@ func TestDatasetUnreadableAndLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := ds.Variable("station")
+	st, err := ds.Variable(ctx, "station")
 	if err != nil || st.Err == nil || !errors.Is(st.Err, zarr.ErrUnknownDataType) || st.DataType != "string" || st.Dims[0] != "station" {
 		t.Fatalf("station variable %+v %v", st, err)
 	}
-	obs, _ := ds.Variable("obs")
+	obs, _ := ds.Variable(ctx, "obs")
 	if obs.Dims[0] != "station" {
 		t.Errorf("obs dims %v from _ARRAY_DIMENSIONS", obs.Dims)
 	}
@@ -484,7 +505,11 @@ func TestDatasetUnreadableAndLookups(t *testing.T) {
 	if _, err := zarr.CreateArray(ctx, s, "bad", zarr.ArrayConfig{Shape: []int{3}, DataType: zarr.Int8, DimensionNames: []string{"station"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := zarr.OpenDataset(ctx, s, ""); !errors.Is(err, zarr.ErrInvalidMetadata) || !strings.Contains(err.Error(), "dimension station has") || !strings.Contains(err.Error(), "elsewhere") {
+	ds, err = zarr.OpenDataset(ctx, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ds.Variables(ctx); !errors.Is(err, zarr.ErrInvalidMetadata) || !strings.Contains(err.Error(), "dimension station has") || !strings.Contains(err.Error(), "elsewhere") {
 		t.Errorf("conflicting sizes: %v", err)
 	}
 }
@@ -500,8 +525,8 @@ func TestDatasetConsolidated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds.Variables()) != 6 {
-		t.Errorf("%d variables", len(ds.Variables()))
+	if vars, err := ds.Variables(ctx); len(vars) != 6 || err != nil {
+		t.Errorf("%d variables, %v", len(vars), err)
 	}
 	sel, err := ds.Sel(ctx, "t2m", zarr.SelectLabel("lon", 31))
 	if err != nil || sel.Start[2] != 3 {

@@ -197,7 +197,7 @@ func (s *Selection) Shape() []int {
 // is the larger, as in xarray. A range that selects nothing is an error
 // (xarray returns an empty array), saying why.
 func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*Selection, error) {
-	v, err := ds.Variable(variable)
+	v, err := ds.Variable(ctx, variable)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +220,9 @@ func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*
 		c, err := ds.Coord(ctx, sl.Dim)
 		if err != nil {
 			return nil, err
+		}
+		if c.Len() != v.Shape[axis] {
+			return nil, fmt.Errorf("%w: coordinate %s has %d labels but dimension %s of %s has %d elements", ErrSelection, sl.Dim, c.Len(), sl.Dim, v.Name, v.Shape[axis])
 		}
 		start, stop, point, err := c.find(sl)
 		if err != nil {
