@@ -84,6 +84,23 @@
 // needs every inner chunk gets the shard whole. The index codecs must have a
 // fixed size (bytes, crc32c), as the spec requires.
 //
+// # Datasets
+//
+// OpenDataset opens a group as xarray opens one: its arrays are
+// variables with dimension names, a 1-D array named like its dimension is
+// that dimension's coordinate. Dataset.Sel selects by label as xarray's
+// .sel(method="nearest") (ranges inclusive, times in ISO 8601), and
+// Dataset.ReadDecoded applies the CF conventions as decode_cf does
+// (scale_factor, add_offset, _FillValue and missing_value to NaN, time
+// units to time.Time; DecodeTime, ParseCF). Variables open and
+// coordinates decode on first use and are cached, so a selection reads
+// only what it needs:
+//
+//	ds, _ := zarr.OpenDataset(ctx, store, "")
+//	sel, _ := zarr.ParseSelectors("time=2020-01-03,lat=60:50")
+//	region, _ := ds.Sel(ctx, "t2m", sel...)
+//	d, _ := ds.ReadDecoded(ctx, "t2m", region) // d.Values, d.Shape
+//
 // # Errors
 //
 // Bad input never panics: malformed zarr.json (ErrInvalidMetadata), an

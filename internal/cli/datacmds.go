@@ -548,6 +548,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	fs, bf := newFlagSet("read", "CID ARRAY", "Print a region of an array as CSV (one row per last-dimension run) or JSON.", stderr)
 	region := fs.String("region", "", "start:stop per dimension, comma-separated (default: the whole array)")
 	format := fs.String("format", "csv", "csv or json")
+	sf := addSelFlags(fs)
 	pos, err := parse(fs, args, 2, 2)
 	if err != nil {
 		return err
@@ -573,7 +574,11 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	vals, err := readValues(ctx, arr, start, stop)
+	sv, err := sf.applySel(ctx, st, arr, start, stop)
+	if err != nil {
+		return err
+	}
+	vals, dtype, err := sv.values(ctx, arr)
 	if err != nil {
 		return err
 	}
@@ -582,7 +587,13 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		shape[i] = stop[i] - start[i]
 	}
 	if bf.json || *format == "json" {
-		return printJSON(stdout, map[string]any{"array": arr.Path(), "start": start, "stop": stop, "shape": shape, "data_type": arr.DataType(), "data": vals})
+		doc := map[string]any{"array": arr.Path(), "start": start, "stop": stop, "shape": shape, "data_type": dtype, "dims": sv.dims, "data": vals}
+		if sv.ds != nil {
+			if doc["coords"], err = sv.coordLabels(ctx); err != nil {
+				return err
+			}
+		}
+		return printJSON(stdout, doc)
 	}
 	row := 1
 	if len(shape) > 0 {
@@ -592,7 +603,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	for i := 0; i < len(vals); i += row {
 		rec := make([]string, 0, row)
 		for _, v := range vals[i:min(i+row, len(vals))] {
-			rec = append(rec, fmt.Sprint(v))
+			rec = append(rec, cellText(v))
 		}
 		if err := w.Write(rec); err != nil {
 			return err

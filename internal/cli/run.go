@@ -39,7 +39,7 @@ func commands() []command {
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
 		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes", runGet, true},
 		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
-		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead, true},
+		{"read", "CID ARRAY [--region 0:10,5:20] [--sel DIM=LABEL,DIM=A:B] [--decode] [--format csv|json]", "print a region of an array", runRead, true},
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
 		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
