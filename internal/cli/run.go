@@ -37,6 +37,7 @@ func commands() []command {
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
 		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
+		{"add", "FILE|DIR...", "store files and folders as UnixFS (Kubo's CIDs for --cid-version=1 --hash=blake3 --raw-leaves --chunker=size-1048576) and pin them", runAdd, true},
 		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes", runGet, true},
 		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
 		{"read", "CID ARRAY [--region 0:10,5:20] [--format csv|json]", "print a region of an array", runRead, true},
