@@ -246,7 +246,7 @@ func TestCatGet(t *testing.T) {
 	if got, _ := os.ReadFile(vf); !bytes.Equal(got, zj) {
 		t.Fatalf("get REF KEY -o wrote %q", got)
 	}
-	if code, _, errOut := demo(t, repo, "get", ds, "-o", filepath.Join(t.TempDir(), "x")); code != 1 || !strings.Contains(errOut, "not a UnixFS file or folder") || strings.Count(errOut, ds) != 1 {
+	if code, _, errOut := demo(t, repo, "get", ds, "-o", filepath.Join(t.TempDir(), "x")); code != 2 || !strings.Contains(errOut, "not a UnixFS file or folder") || strings.Count(errOut, ds) != 1 {
 		t.Fatalf("get -o of a dataset root: exit %d, %q", code, errOut)
 	}
 }

@@ -92,7 +92,8 @@ func getUnixFS(ctx context.Context, bf *backendFlags, ref, out string, stdout, s
 	nd, err := resolveUnixFS(ctx, dag, root, segs)
 	if err != nil {
 		if errors.Is(err, errNotUnixFS) && len(segs) == 0 {
-			return &sentence{msg: fmt.Sprintf("%s is not a UnixFS file or folder; for a dataset give a KEY (gohamt get REF KEY) or use export", root), err: err}
+			// Most likely a dataset root and a forgotten KEY: a usage error.
+			return &sentence{msg: fmt.Sprintf("%s is not a UnixFS file or folder; for a dataset give a KEY (get REF KEY) or use export", root), err: errors.Join(errUsage, err)}
 		}
 		return err
 	}
