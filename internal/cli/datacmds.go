@@ -336,16 +336,20 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 }
 
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("get", "CID KEY [--range a-b|--offset N|--suffix N]", "Write the value of KEY to standard output, or part of it.", stderr)
+	fs, bf := newFlagSet("get", getArgs, "Write the value of KEY to standard output, or part of it."+getUnixFSHelp, stderr)
 	rng := fs.String("range", "", "bytes a-b: from byte a up to but not including byte b (b is exclusive: 0-10 is the first 10 bytes)")
 	offset := fs.Int64("offset", 0, "bytes from N (≥ 0) to the end; for the last N bytes use --suffix")
 	suffix := fs.Int64("suffix", 0, "the last N bytes (≥ 0)")
-	pos, err := parse(fs, args, 2, 2)
+	outPath := fs.String("o", "", getOutputFlagHelp)
+	pos, err := parse(fs, args, 1, 2)
 	if err != nil {
 		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if len(pos) == 1 {
+		return getUnixFSCmd(ctx, bf, pos[0], *outPath, set, stdout, stderr)
+	}
 	br, what, err := byteRange(*rng, *offset, *suffix, set)
 	if err != nil {
 		return err
@@ -363,8 +367,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if bf.json {
 		return printJSON(stdout, map[string]any{"key": pos[1], "value": v})
 	}
-	_, err = stdout.Write(v)
-	return err
+	return writeValue(*outPath, stdout, v)
 }
 
 // getError turns a failed get into one sentence. The stores' chains name

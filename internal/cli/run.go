@@ -37,7 +37,12 @@ func commands() []command {
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
 		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
 		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
-		{"get", "CID KEY [--range a-b|--offset N|--suffix N]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes", runGet, true},
+		{"add", "FILE|DIR...", "store files and folders as UnixFS (Kubo's CIDs for --cid-version=1 --hash=blake3 --raw-leaves --chunker=size-1048576) and pin them", runAdd, true},
+		{"get", "REF KEY [--range a-b|--offset N|--suffix N] | REF [-o PATH]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes; without KEY, write the UnixFS file or folder REF names to PATH", runGet, true},
+		{"dag", "export REF > FILE.car | import FILE.car", "write the whole DAG under REF as a CARv1 stream; read a CAR in (every block checked) and pin its roots", runDAG, true},
+		{"id", "[--online]", "print the node's peer ID, addresses and agent version", runID, true},
+		{"version", "", "print the tool's version, Go version and commit (also --version)", runVersion, true},
+		{"cat", "REF", "stream a UnixFS file (REF: CID or /ipfs/CID/path) to standard output", runCat, true},
 		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
 		{"read", "CID ARRAY [--region 0:10,5:20] [--sel DIM=LABEL,DIM=A:B] [--decode] [--format csv|json]", "print a region of an array", runRead, true},
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
@@ -75,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args = versionFlag(args)
 	args, timeout, err := takeTimeout(args)
 	if err == nil && timeout > 0 {
 		var cancel context.CancelFunc
