@@ -17,8 +17,9 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/gohamt/gohamt/zarr"
 	"syscall"
+
+	"github.com/gohamt/gohamt/zarr"
 )
 
 // errUsage marks a command line that could not be understood.
