@@ -77,7 +77,8 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return fmt.Errorf("array %s: %w", d.what(arr.Path()), err)
 	}
 	var enc slabEncoder
-	h := readHeader{array: d.what(arr.Path()), arr: arr, sel: sel, ec: ec}
+	_, self := d.scope(arr.Path())
+	h := readHeader{array: self, arr: arr, sel: sel, ec: ec}
 	switch *format {
 	case "json":
 		enc = &jsonEncoder{h: h}
@@ -251,7 +252,8 @@ func writeOutput(file string, stdout io.Writer, write func(io.Writer) error) (er
 // it is 1-D and as long as the dimension, else nil (the index is used).
 func coordLabels(ctx context.Context, d *dataset, arr *zarr.Array, sel selection) ([][]string, error) {
 	names := arr.DimensionNames()
-	parent := path.Dir(arr.Path())
+	st, self := d.scope(arr.Path())
+	parent := path.Dir(self)
 	if parent == "." {
 		parent = ""
 	}
@@ -260,11 +262,11 @@ func coordLabels(ctx context.Context, d *dataset, arr *zarr.Array, sel selection
 		var labels []string
 		if i < len(names) && names[i] != "" {
 			p := path.Join(parent, names[i])
-			c, err := zarr.OpenArray(ctx, d.st, p)
-			if err == nil && p != arr.Path() && len(c.Shape()) == 1 && c.Shape()[0] == arr.Shape()[i] {
+			c, err := zarr.OpenArray(ctx, st, p)
+			if err == nil && p != self && len(c.Shape()) == 1 && c.Shape()[0] == arr.Shape()[i] {
 				labels, err = readLabels(ctx, c, sel.start[i], sel.stop[i])
 				if err != nil {
-					return nil, fmt.Errorf("coordinate array %s: %w", d.what(p), err)
+					return nil, fmt.Errorf("coordinate array %s: %w", p, err)
 				}
 			}
 		}

@@ -42,6 +42,19 @@ type dataset struct {
 	kind   string // "hamt", "hamt (encrypted)", "sharded_zarr_v1", "sharded_zarr_v2", "directory"
 	name   string // what messages call the dataset: the CID, /ipfs/CID/PATH or the folder
 	dir    *zarr.DirStore
+	// whole is the store of the whole dataset when st is part of it (a
+	// REF path, or a folder inside a Zarr folder): where the coordinate
+	// arrays beside an array are.
+	whole zarr.ListableStore
+}
+
+// scope gives the store an array's siblings are in and the array's path
+// in it: the whole dataset's, when the REF names part of it.
+func (d *dataset) scope(arrPath string) (zarr.ListableStore, string) {
+	if d.whole == nil {
+		return d.st, arrPath
+	}
+	return d.whole, d.what(arrPath)
 }
 
 // dataset opens what ref names; the caller closes d.b (closeWith).
@@ -81,7 +94,7 @@ func (bf *backendFlags) openRef(ctx context.Context, ref string) (*dataset, erro
 			return nil, err
 		}
 		d.prefix = r.path
-		d.st = subStore{st, r.path + "/"}
+		d.st, d.whole = subStore{st, r.path + "/"}, st
 	}
 	return d, nil
 }
@@ -185,7 +198,21 @@ func openDirRef(ctx context.Context, dir string, encrypted bool) (*dataset, erro
 		return nil, fmt.Errorf("%s is not a Zarr folder: it has no zarr.json: %w", dir, zarr.ErrNotHierarchy)
 	}
 	b := &backend{close: func() error { return nil }}
-	return &dataset{b: b, st: st, kind: "directory", name: dir, dir: st}, nil
+	d := &dataset{b: b, st: st, kind: "directory", name: dir, dir: st}
+	// A node's folder inside a Zarr folder: its coordinates are beside
+	// it, and its name is the folder's.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if up := filepath.Dir(abs); up != abs {
+		if _, err := os.Stat(filepath.Join(up, "zarr.json")); err == nil {
+			if whole, err := zarr.OpenDirStore(up); err == nil {
+				d.whole, d.prefix = whole, filepath.Base(abs)
+			}
+		}
+	}
+	return d, nil
 }
 
 // what names a key of the dataset in messages: "temp/c/0" of /ipfs/CID/grp
