@@ -259,3 +259,18 @@ func (s subStore) ListPrefix(ctx context.Context, prefix string) iter.Seq2[strin
 func (s subStore) ListDir(ctx context.Context, dir string) iter.Seq2[string, error] {
 	return s.ListableStore.ListDir(ctx, s.prefix+dir)
 }
+
+// parseRootRef is the REF of commands that act on a whole DAG (convert,
+// fetch): a CID or /ipfs/CID, without a path and not a folder.
+func parseRootRef(ref string) (cid.Cid, error) {
+	r, err := parseRef(ref)
+	switch {
+	case err != nil:
+		return cid.Undef, err
+	case r.dir != "":
+		return cid.Undef, fmt.Errorf("%w: %s: this command takes a root CID, not a folder", errUsage, ref)
+	case r.path != "":
+		return cid.Undef, fmt.Errorf("%w: %s: this command takes a whole root (a CID or /ipfs/CID), not a path inside one", errUsage, ref)
+	}
+	return r.root, nil
+}
