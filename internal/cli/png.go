@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/png"
 	"math"
 	"strconv"
@@ -20,7 +19,7 @@ import (
 // legend strip: the scale, the minimum and maximum, and the units
 // attribute. The values are kept as float32 until the end, since the
 // scale needs the minimum and maximum of all of them: memory is 4 bytes
-// per element plus the image.
+// per element plus the image, one byte a pixel.
 type pngEncoder struct {
 	h    readHeader
 	vals []float32
@@ -46,6 +45,28 @@ const (
 	maxScale     = 32
 )
 
+// The image is paletted, one byte a pixel: transparent, white and black
+// (the legend) and paletteLevels steps of viridis.
+const (
+	idxTransparent = 0
+	idxWhite       = 1
+	idxBlack       = 2
+	idxScale       = 3
+	paletteLevels  = 256 - idxScale
+)
+
+func palette() color.Palette {
+	p := color.Palette{color.NRGBA{}, color.NRGBA{255, 255, 255, 255}, color.NRGBA{0, 0, 0, 255}}
+	for k := range paletteLevels {
+		p = append(p, viridis(float64(k)/float64(paletteLevels-1)))
+	}
+	return p
+}
+
+func level(t float64) uint8 {
+	return uint8(idxScale + int(math.Round(min(max(t, 0), 1)*float64(paletteLevels-1))))
+}
+
 func (e *pngEncoder) end(w *bufio.Writer) error {
 	shape := e.h.sel.outShape()
 	rows, cols := shape[0], shape[1]
@@ -60,17 +81,18 @@ func (e *pngEncoder) end(w *bufio.Writer) error {
 		scale = min(maxScale, (minImageSide+side-1)/side)
 	}
 	width := max(cols*scale, 200)
-	img := image.NewNRGBA(image.Rect(0, 0, width, rows*scale+legendHeight))
+	img := image.NewPaletted(image.Rect(0, 0, width, rows*scale+legendHeight), palette())
 	for r := range rows {
 		for c := range cols {
 			v := float64(e.vals[r*cols+c])
 			if math.IsNaN(v) {
-				continue // transparent
+				continue // transparent (index 0)
 			}
-			col := viridis(unit(v, lo, hi))
+			k := level(unit(v, lo, hi))
 			for dy := range scale {
+				row := img.Pix[(r*scale+dy)*img.Stride:]
 				for dx := range scale {
-					img.SetNRGBA(c*scale+dx, r*scale+dy, col)
+					row[c*scale+dx] = k
 				}
 			}
 		}
@@ -95,15 +117,19 @@ func unit(v, lo, hi float64) float64 {
 
 // drawLegend draws, from row top down, a white strip with the colour
 // scale and "min … max units" under it.
-func drawLegend(img *image.NRGBA, top int, lo, hi float64, units string) {
+func drawLegend(img *image.Paletted, top int, lo, hi float64, units string) {
 	b := img.Bounds()
-	draw.Draw(img, image.Rect(0, top, b.Dx(), b.Dy()), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for y := top; y < b.Dy(); y++ {
+		for x := range b.Dx() {
+			img.SetColorIndex(x, y, idxWhite)
+		}
+	}
 	const margin = 4
 	barW := b.Dx() - 2*margin
 	for x := range barW {
-		col := viridis(float64(x) / float64(max(barW-1, 1)))
+		k := level(float64(x) / float64(max(barW-1, 1)))
 		for y := top + margin; y < top+margin+10; y++ {
-			img.SetNRGBA(margin+x, y, col)
+			img.SetColorIndex(margin+x, y, k)
 		}
 	}
 	minText, maxText := "no finite values", ""
