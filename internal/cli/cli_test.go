@@ -92,7 +92,7 @@ func TestCLIImportInspectExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustDemo(t, repo, "info", "--json", root)), &infoJSON); err != nil || infoJSON.Kind != "hamt" || infoJSON.Keys != 636 || len(infoJSON.Arrays) != 8 {
 		t.Fatalf("info --json = %+v, %v", infoJSON, err)
 	}
-	ls := strings.Split(strings.TrimSpace(mustDemo(t, repo, "ls", root, "f32_zstd/")), "\n")
+	ls := strings.Split(strings.TrimSpace(mustDemo(t, repo, "ls", "--recursive", root, "f32_zstd/")), "\n")
 	if len(ls) != 101 || ls[0] != "f32_zstd/c/0/0" {
 		t.Fatalf("ls f32_zstd/ gave %d keys starting %q", len(ls), ls[0])
 	}
@@ -107,7 +107,7 @@ func TestCLIImportInspectExport(t *testing.T) {
 		t.Fatalf("get --suffix 5 = %q", got)
 	}
 	csv := mustDemo(t, repo, "read", root, "f32_blosc", "--region", "0:2,0:3")
-	if csv != "0.25,1.25,2.25\n1000.25,1001.25,1002.25\n" {
+	if csv != "y,x,f32_blosc\n0,0,0.25\n0,1,1.25\n0,2,2.25\n1,0,1000.25\n1,1,1001.25\n1,2,1002.25\n" {
 		t.Fatalf("read csv = %q", csv)
 	}
 	out := t.TempDir()
@@ -132,7 +132,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"get", root, "no/such/key"}, 1, `key "no/such/key" not found`},
 		{[]string{"info", "bafkr4ifpcne3t5pzugtkaqcn5i3nzskjtpfslsnnyejlpte2spfoihzsmi"}, 1, "not a dataset root"},
 		{[]string{"read", root, "f32_blosc", "--region", "0:200,0:1"}, 1, "outside the array"},
-		{[]string{"read", root, "f32_blosc", "--region", "0:2"}, 2, "the array has 2"},
+		{[]string{"read", root, "f32_blosc", "--region", "0:2,0:1,0:1"}, 2, "the array has 2"},
 		{[]string{"get", root}, 2, "usage"},
 		{[]string{"get", root, "zarr.json", "--range", "5-2"}, 2, "--range"},
 		{[]string{"import", "/no/such/dir"}, 1, "/no/such/dir"},
@@ -254,7 +254,7 @@ func TestCLIConvertAndShardedImport(t *testing.T) {
 	if info := mustDemo(t, repo, "info", conv); !strings.Contains(info, "sharded_zarr_v2, 633 keys") {
 		t.Fatalf("info of the converted root: %s", info)
 	}
-	if got := mustDemo(t, repo, "read", conv, "f32_blosc", "--region", "0:2,0:3"); got != "0.25,1.25,2.25\n1000.25,1001.25,1002.25\n" {
+	if got := mustDemo(t, repo, "read", conv, "f32_blosc", "--region", "0:2,0:3"); got != "y,x,f32_blosc\n0,0,0.25\n0,1,1.25\n0,2,2.25\n1,0,1000.25\n1,1,1001.25\n1,2,1002.25\n" {
 		t.Fatalf("read from the sharded store = %q", got)
 	}
 	out := t.TempDir()
@@ -335,7 +335,7 @@ func TestCLIKuboBackend(t *testing.T) {
 	if info := mustDemo(t, repo, append([]string{"info", local}, kubo...)...); !strings.Contains(info, "hamt, 636 keys") {
 		t.Fatalf("info through Kubo: %s", info)
 	}
-	if got := mustDemo(t, repo, append([]string{"read", local, "f32_blosc", "--region", "0:1,0:2"}, kubo...)...); got != "0.25,1.25\n" {
+	if got := mustDemo(t, repo, append([]string{"read", local, "f32_blosc", "--region", "0:1,0:2"}, kubo...)...); got != "y,x,f32_blosc\n0,0,0.25\n0,1,1.25\n" {
 		t.Fatalf("read through Kubo = %q", got)
 	}
 	if code, _, errOut := demo(t, repo, "info", local, "--kubo-rpc", "http://127.0.0.1:9", "--kubo-gateway", "http://127.0.0.1:9"); code != 1 || errOut == "" {

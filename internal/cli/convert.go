@@ -22,7 +22,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	if *perShard < 1 {
 		return fmt.Errorf("%w: --chunks-per-shard must be at least 1", errUsage)
 	}
-	root, err := parseCID(pos[0])
+	root, err := parseRootRef(pos[0])
 	if err != nil {
 		return err
 	}

@@ -93,35 +93,54 @@ func TestCLIByteRangeErrors(t *testing.T) {
 	}
 }
 
-// TestCLIRegionErrors: read's --region names the axis and what is wrong
-// with it: reversed, malformed, overflowing, too many axes, out of bounds.
+// TestCLIRegionErrors: read's --region takes numpy's forms and names the
+// dimension (by its name when it has one) and what is wrong with it:
+// reversed, empty, malformed, overflowing, too many, out of bounds.
 func TestCLIRegionErrors(t *testing.T) {
 	repo := t.TempDir()
 	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
 	read := func(region string) []string { return []string{"read", root, "f32_blosc", "--region", region} }
+	readI := func(region string) []string { return []string{"read", root, "i32_fill_dotsep", "--region", region} }
 	for _, tc := range []struct {
 		args []string
 		code int
 		want []string
 	}{
-		{read("5:3,0:2"), 2, []string{"5:3 on axis 0 has stop before start"}},
-		{read("0:2,4:1"), 2, []string{"4:1 on axis 1 has stop before start"}},
-		{read("0:2,x:3"), 2, []string{`axis 1`, `start "x" is not a whole number`}},
-		{read("0:2,3"), 2, []string{`axis 1`, "want start:stop"}},
-		{read("0:2,"), 2, []string{`axis 1`, "want start:stop"}},
-		{read("0:2,1:"), 2, []string{`axis 1`, `stop "" is not a whole number`}},
-		{read("-1:2,0:1"), 2, []string{"axis 0", "start -1 is negative"}},
-		{read("0:99999999999999999999,0:1"), 2, []string{"axis 0", "stop 99999999999999999999 is too large"}},
-		{read("0:1,0:1,0:1"), 2, []string{"3 axes", "the array has 2"}},
-		{read("0:200,0:1"), 1, []string{"0:200 on axis 0 is outside the array", "100"}},
+		{read("5:3,0:2"), 2, []string{"dimension y", "5:3 is reversed"}},
+		{read("0:2,4:1"), 2, []string{"dimension x", "4:1 is reversed"}},
+		{read("0:2,-1:-3"), 2, []string{"dimension x", "is reversed (199:197"}},
+		{read("3:3"), 2, []string{"dimension y", "3:3 is empty"}},
+		{readI("0:1,2:2"), 2, []string{"axis 1", "2:2 is empty"}},
+		{read("0:2,x:3"), 2, []string{"dimension x", `start "x" is not a whole number`}},
+		{read("0:2,"), 2, []string{"dimension x", `"" is not an index`}},
+		{read("0:2,abc"), 2, []string{"dimension x", `"abc" is not an index`}},
+		{read("0:2,::2"), 2, []string{"dimension x", "steps are not supported"}},
+		{read("0:99999999999999999999,0:1"), 2, []string{"dimension y", `stop "99999999999999999999" is not a whole number`}},
+		{read("0:1,0:1,0:1"), 2, []string{"3 dimensions", "the array has 2"}},
+		{read("0:200,0:1"), 1, []string{"0:200 on dimension y is outside the array", "100"}},
+		{read("-101:"), 1, []string{"dimension y is outside the array"}},
+		{read("100"), 1, []string{"index 100 is outside dimension y"}},
 	} {
 		line := checkOneLine(t, repo, tc.args, tc.code, tc.want...)
 		if tc.code == 2 && strings.Contains(line, "outside") {
 			t.Errorf("gohamt %s: %q calls a malformed region outside the array", strings.Join(tc.args, " "), line)
 		}
 	}
-	if got := mustDemo(t, repo, read(" 0:1 , 1:3 ")...); got != "1.25,2.25\n" {
-		t.Errorf("region with spaces = %q", got)
+	for region, want := range map[string]string{
+		" 0:1 , 1:3 ": "y,x,f32_blosc\n0,1,1.25\n0,2,2.25\n",
+		"1,-2:":       "x,f32_blosc\n198,1198.25\n199,1199.25\n",
+		"-1,:2":       "x,f32_blosc\n0,99000.25\n1,99001.25\n",
+		"98:,199":     "y,f32_blosc\n98,98199.25\n99,99199.25\n",
+		"0,:-198":     "x,f32_blosc\n0,0.25\n1,1.25\n",
+		"5,7":         "f32_blosc\n5007.25\n",
+	} {
+		if got := mustDemo(t, repo, read(region)...); got != want {
+			t.Errorf("--region %q = %q, want %q", region, got, want)
+		}
+	}
+	// Fewer dimensions than the array: the rest are whole, as in numpy.
+	if got := mustDemo(t, repo, read("99")...); strings.Count(got, "\n") != 201 {
+		t.Errorf("--region 99 gave %d lines, want a header and 200 rows", strings.Count(got, "\n"))
 	}
 }
 

@@ -79,15 +79,15 @@ func checkReadable(ctx context.Context, d *dataset, keys []string, keyGiven bool
 	}
 	doc, err := d.st.Get(ctx, k, zarr.All())
 	if err != nil {
-		return fmt.Errorf("export %s: %w", d.root, err)
+		return fmt.Errorf("export %s: %w", d.name, err)
 	}
 	if json.Valid(doc) {
 		return nil
 	}
 	if !keyGiven && d.kind == "hamt" && len(doc) >= crypt.Overhead {
-		return fmt.Errorf("export: dataset %s is encrypted (its %s is sealed, not JSON): pass --encrypt-key-file with its key", d.root, k)
+		return fmt.Errorf("export: dataset %s is encrypted (its %s is sealed, not JSON): pass --encrypt-key-file with its key", d.name, k)
 	}
-	return fmt.Errorf("export: %s of dataset %s is not JSON, so it is not a Zarr dataset this tool can export", k, d.root)
+	return fmt.Errorf("export: %s of dataset %s is not JSON, so it is not a Zarr dataset this tool can export", k, d.name)
 }
 
 // mkdirBeside makes a new hidden folder next to dir to export into.

@@ -63,7 +63,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if len(bf.peers) == 0 {
 		return fmt.Errorf("%w: fetch needs --peer", errUsage)
 	}
-	root, err := parseCID(pos[0])
+	root, err := parseRootRef(pos[0])
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	root, err := parseCID(pos[0])
+	root, err := parseRootRef(pos[0])
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,9 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/gohamt/gohamt/zarr"
 	"syscall"
+
+	"github.com/gohamt/gohamt/zarr"
 )
 
 // errUsage marks a command line that could not be understood.
@@ -35,16 +36,16 @@ func commands() []command {
 		{"demo", "", "run the main job: two embedded nodes store, share, read back and check a 189 MB dataset, and print a report (what `go run ./cmd/demo` does)", runDemoJob, true},
 		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, true},
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
-		{"export", "CID DIR [--force]", "write a dataset out as a Zarr directory (new or empty unless --force)", runExport, true},
-		{"ls", "CID [PREFIX]", "list a dataset's keys", runLs, true},
+		{"export", "REF DIR [--force]", "write a dataset (or the group or array a REF path names) out as a Zarr directory (new or empty unless --force)", runExport, true},
+		{"ls", "REF [PREFIX] [--recursive]", "list one level of a dataset like a folder (groups, arrays, keys, sizes); --recursive lists every key", runLs, true},
+		{"get", "REF KEY [--range a-b|--offset N|--suffix N] [-o FILE] | REF [-o PATH]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes; without KEY, write the UnixFS file or folder REF names to PATH", runGet, true},
+		{"info", "REF", "what kind of root it is; its groups and arrays: shapes, dtypes, chunks, codecs, dimensions, fill values, attributes", runInfo, true},
+		{"read", "REF [ARRAY] [--region 3,0:10,:] [--sel DIM=LABEL,DIM=A:B] [--decode] [--format csv|json|npy|png] [-o FILE]", "write a region of an array as CSV, JSON, NumPy .npy or a PNG image; --sel selects by coordinate label, --decode applies CF conventions", runRead, true},
 		{"add", "FILE|DIR...", "store files and folders as UnixFS (Kubo's CIDs for --cid-version=1 --hash=blake3 --raw-leaves --chunker=size-1048576) and pin them", runAdd, true},
-		{"get", "REF KEY [--range a-b|--offset N|--suffix N] | REF [-o PATH]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes; without KEY, write the UnixFS file or folder REF names to PATH", runGet, true},
+		{"cat", "REF", "stream a UnixFS file (REF: CID or /ipfs/CID/path) to standard output", runCat, true},
 		{"dag", "export REF > FILE.car | import FILE.car", "write the whole DAG under REF as a CARv1 stream; read a CAR in (every block checked) and pin its roots", runDAG, true},
 		{"id", "[--online]", "print the node's peer ID, addresses and agent version", runID, true},
 		{"version", "", "print the tool's version, Go version and commit (also --version)", runVersion, true},
-		{"cat", "REF", "stream a UnixFS file (REF: CID or /ipfs/CID/path) to standard output", runCat, true},
-		{"info", "CID", "what kind of root it is; its arrays, shapes, dtypes and codecs", runInfo, true},
-		{"read", "CID ARRAY [--region 0:10,5:20] [--sel DIM=LABEL,DIM=A:B] [--decode] [--format csv|json]", "print a region of an array", runRead, true},
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
 		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},

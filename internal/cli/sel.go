@@ -1,14 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"path"
 	"strconv"
+	"time"
 
 	"github.com/gohamt/gohamt/zarr"
 )
@@ -25,39 +27,36 @@ type selFlags struct {
 
 func addSelFlags(fs *flag.FlagSet) selFlags {
 	return selFlags{
-		sel:    fs.String("sel", "", "select by coordinate label, as xarray's .sel(method=\"nearest\"): DIM=LABEL picks the nearest label (numbers, ISO 8601 times such as 2020-01-03 or 2020-01-03T06:00; strings must match exactly), DIM=FROM:TO keeps the labels from FROM to TO inclusive (either end may be empty); comma-separated"),
-		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, empty in CSV), time units \"<unit> since <date>\" (to ISO 8601 times)"),
+		sel:    fs.String("sel", "", "select by coordinate label, as xarray's .sel(method=\"nearest\"): DIM=LABEL picks the nearest label (numbers, ISO 8601 times such as 2020-01-03 or 2020-01-03T06:00; strings must match exactly) and drops the dimension, DIM=FROM:TO keeps the labels from FROM to TO inclusive (either end may be empty); comma-separated"),
+		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, NaN elsewhere), time units \"<unit> since <date>\" (to ISO 8601 times; datetime64[ns] in npy)"),
 	}
 }
 
-// selView is a read after --sel and --decode: the region to read and how
-// to read it.
+// selView is the dataset a read with --sel or --decode works in.
 type selView struct {
-	ds          *zarr.Dataset // nil without --sel and --decode
-	name        string        // the variable: the array's name in its group
-	dims        []string
-	start, stop []int
-	decode      bool
+	ds   *zarr.Dataset
+	name string // the variable: the array's name in its group
 }
 
-// applySel resolves --sel against the dataset of arr's group (the array's
-// parent) inside the region [start, stop) that --region gave (the whole
-// array without it): a dimension both flags restrict is a usage error.
-// Without --sel and --decode the view reads as before.
-func (f selFlags) applySel(ctx context.Context, st zarr.Store, arr *zarr.Array, start, stop []int) (*selView, error) {
-	v := &selView{dims: arr.DimensionNames(), start: start, stop: stop, decode: *f.decode}
+// apply resolves --sel against the dataset of arr's group (the array's
+// parent) and narrows sel to it: a one-label selector picks one index and
+// drops the dimension (as xarray's .sel does), a range keeps it. A
+// dimension that --region restricts too is a usage error. It returns nil
+// when neither flag is given.
+func (f selFlags) apply(ctx context.Context, d *dataset, arr *zarr.Array, sel *selection) (*selView, error) {
 	if *f.sel == "" && !*f.decode {
-		return v, nil
+		return nil, nil
 	}
-	if arr.Path() == "" {
+	st, self := d.scope(arr.Path())
+	if self == "" {
 		return nil, fmt.Errorf("%w: --sel and --decode need an array inside a group (this one is the root)", errUsage)
 	}
-	dir, name := path.Split(arr.Path())
+	dir, name := path.Split(self)
 	ds, err := zarr.OpenDataset(ctx, st, path.Clean("/" + dir)[1:])
 	if err != nil {
 		return nil, err
 	}
-	v.ds, v.name = ds, name
+	v := &selView{ds: ds, name: name}
 	if *f.sel == "" {
 		return v, nil
 	}
@@ -74,90 +73,110 @@ func (f selFlags) applySel(ctx context.Context, st zarr.Store, arr *zarr.Array, 
 	}
 	shape := arr.Shape()
 	for _, sl := range sels {
-		for i, d := range v.dims {
-			if d != sl.Dim {
+		for i, dim := range arr.DimensionNames() {
+			if dim != sl.Dim {
 				continue
 			}
-			if start[i] != 0 || stop[i] != shape[i] {
-				return nil, fmt.Errorf("%w: dimension %s (axis %d) is restricted by both --region and --sel", errUsage, d, i)
+			if sel.index[i] || sel.start[i] != 0 || sel.stop[i] != shape[i] {
+				return nil, fmt.Errorf("%w: dimension %s (axis %d) is restricted by both --region and --sel", errUsage, dim, i)
 			}
-			start[i], stop[i] = s.Start[i], s.Stop[i]
+			sel.start[i], sel.stop[i], sel.index[i] = s.Start[i], s.Stop[i], s.Point[i]
 		}
 	}
 	return v, nil
 }
 
-// values reads the view's region: CF-decoded with --decode (missing values
-// nil, times ISO 8601 text), else as readValues does. dtype is the type of
-// the values (xarray's decoded type with --decode).
-func (v *selView) values(ctx context.Context, arr *zarr.Array) (vals []any, dtype string, err error) {
-	if !v.decode {
-		vals, err = readValues(ctx, arr, v.start, v.stop)
-		return vals, string(arr.DataType()), err
-	}
-	d, err := v.ds.ReadDecoded(ctx, v.name, &zarr.Selection{Start: v.start, Stop: v.stop})
+// decodedRead is a --decode read: the selection CF-decoded (times as
+// datetime64[ns]-style nanoseconds, numbers as float64), with the codec
+// that prints them and the decoded coordinate labels.
+type decodedRead struct {
+	ec     elemCodec
+	dtype  string
+	data   []byte
+	labels [][]string
+}
+
+// decode reads sel of the view's variable decoded. It is not streamed:
+// the decoded values (8 bytes each) of the selection are held, which
+// --region or --sel keep small.
+func (v *selView) decode(ctx context.Context, sel selection) (*decodedRead, error) {
+	dec, err := v.ds.ReadDecoded(ctx, v.name, &zarr.Selection{Start: sel.start, Stop: sel.stop})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return decodedValues(d), d.DType, nil
-}
-
-// decodedValues turns decoded values into what JSON and CSV print: a
-// number, nil for missing (NaN, NaT), ISO 8601 text for a time.
-func decodedValues(d *zarr.Decoded) []any {
-	if d.Times != nil {
-		out := make([]any, len(d.Times))
-		for i, t := range d.Times {
+	le := binary.LittleEndian
+	r := &decodedRead{dtype: dec.DType}
+	if dec.Times != nil {
+		r.dtype = "datetime64[ns]"
+		r.ec = timeCodec()
+		r.data = make([]byte, 8*len(dec.Times))
+		for i, t := range dec.Times {
+			n := int64(math.MinInt64) // NaT, as numpy spells it
 			if !t.IsZero() {
-				out[i] = zarr.FormatTime(t)
+				n = t.UnixNano()
 			}
+			le.PutUint64(r.data[8*i:], uint64(n))
 		}
-		return out
-	}
-	out := make([]any, len(d.Values))
-	for i, x := range d.Values {
-		switch {
-		case math.IsNaN(x):
-		case math.IsInf(x, 0):
-			out[i] = jsonable(x)
-		default:
-			out[i] = json.Number(strconv.FormatFloat(x, 'g', -1, 64))
-		}
-	}
-	return out
-}
-
-// coordLabels are the coordinate labels of the view's region, per
-// dimension: the labels (decoded: times as ISO 8601) of a dimension with
-// a coordinate, nil for one without (print the index there). Without
-// --sel and --decode there is no dataset and every entry is nil.
-func (v *selView) coordLabels(ctx context.Context) ([][]string, error) {
-	out := make([][]string, len(v.start))
-	if v.ds == nil {
-		return out, nil
-	}
-	for i, d := range v.dims {
-		if d == "" || !v.ds.HasCoord(ctx, d) {
-			continue
-		}
-		c, err := v.ds.Coord(ctx, d)
-		if err != nil {
+	} else {
+		if r.ec, err = elemCodecFor("float64"); err != nil {
 			return nil, err
 		}
-		if c.Len() < v.stop[i] {
-			continue
-		}
-		for j := v.start[i]; j < v.stop[i]; j++ {
-			out[i] = append(out[i], c.Label(j))
+		r.data = make([]byte, 8*len(dec.Values))
+		for i, x := range dec.Values {
+			le.PutUint64(r.data[8*i:], math.Float64bits(x))
 		}
 	}
-	return out, nil
+	for _, i := range sel.kept() {
+		var labels []string
+		if dim := dec.Dims[i]; dim != "" && v.ds.HasCoord(ctx, dim) {
+			c, err := v.ds.Coord(ctx, dim)
+			if err != nil {
+				return nil, err
+			}
+			for j := sel.start[i]; j < sel.stop[i] && j < c.Len(); j++ {
+				labels = append(labels, c.Label(j))
+			}
+		}
+		r.labels = append(r.labels, labels)
+	}
+	return r, nil
 }
 
-// cellText is a value as a CSV cell: empty for missing.
-func cellText(x any) string {
-	if x == nil {
-		return ""
+// timeCodec prints decoded times: int64 nanoseconds since the Unix epoch
+// (numpy's datetime64[ns], NaT the minimum int64) as ISO 8601 text.
+func timeCodec() elemCodec {
+	get := func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) }
+	return elemCodec{size: 8, npy: "<M8[ns]",
+		text: func(dst, b []byte, json bool) []byte {
+			n := get(b)
+			switch {
+			case n == math.MinInt64 && json:
+				return append(dst, "null"...)
+			case n == math.MinInt64:
+				return append(dst, "NaT"...)
+			}
+			s := zarr.FormatTime(time.Unix(0, n))
+			if json {
+				return strconv.AppendQuote(dst, s)
+			}
+			return append(dst, s...)
+		},
+		float: func(b []byte) (float64, bool) {
+			n := get(b)
+			return float64(n) / 1e9, n != math.MinInt64
+		}}
+}
+
+// writeDecoded hands the decoded values to enc in one slab.
+func writeDecoded(w *bufio.Writer, enc slabEncoder, data []byte) error {
+	if err := enc.begin(w); err != nil {
+		return err
 	}
-	return fmt.Sprint(x)
+	if err := enc.slab(w, data); err != nil {
+		return err
+	}
+	if err := enc.end(w); err != nil {
+		return err
+	}
+	return w.Flush()
 }

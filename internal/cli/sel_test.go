@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -46,40 +45,28 @@ func TestReadSelDecode(t *testing.T) {
 	repo := t.TempDir()
 	root := strings.TrimSpace(mustDemo(t, repo, "import", climateDir(t)))
 
-	// time=2000-01-02T13:00 is nearest day 1 (the 2nd); lat 45:30 keeps 40, 30.
+	// time=2000-01-02T13:00 is nearest day 1 (the 2nd) and, one label,
+	// drops the dimension (as xarray's .sel); lat 45:30 keeps 40, 30.
 	out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "time=2000-01-02T13:00,lat=45:30", "--decode", "--format", "json")
-	var doc struct {
-		Start, Stop, Shape []int
-		DataType           string `json:"data_type"`
-		Dims               []string
-		Coords             [][]string
-		Data               []*float64
+	if want := `{"array":"ds/t2m","dtype":"float64","shape":[2],"dims":["lat"],"data":[260.5,261]}`; strings.TrimSpace(out) != want {
+		t.Errorf("json %s\nwant %s", out, want)
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	if doc.Start[0] != 2 || doc.Start[1] != 1 || doc.Stop[0] != 3 || doc.Stop[1] != 3 || doc.DataType != "float64" {
-		t.Errorf("json %s", out)
-	}
-	if len(doc.Data) != 2 || *doc.Data[0] != 260.5 || *doc.Data[1] != 261 {
-		t.Errorf("data %s", out)
-	}
-	if strings.Join(doc.Coords[0], ",") != "2000-01-03T00:00:00Z" || strings.Join(doc.Coords[1], ",") != "40,30" {
-		t.Errorf("coords %v", doc.Coords)
-	}
-
-	// The fill value is missing: an empty cell; times decode to ISO 8601.
-	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "time=2000-01-02", "--decode"); out != "255,,256\n" {
+	// The fill value is missing (NaN); the coordinate labels lead each row.
+	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "time=2000-01-02", "--decode"); out != "lat,t2m\n50,255\n40,NaN\n30,256\n" {
 		t.Errorf("csv %q", out)
 	}
-	if out := mustDemo(t, repo, "read", root, "ds/time", "--decode"); out != "2000-01-01T00:00:00Z,2000-01-02T00:00:00Z,2000-01-03T00:00:00Z\n" {
+	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "time=2000-01-02", "--decode", "--json"); !strings.Contains(out, `"data":[255,null,256]`) {
+		t.Errorf("json missing value %q", out)
+	}
+	// Times decode to ISO 8601, labels and values alike.
+	if out := mustDemo(t, repo, "read", root, "ds/time", "--decode", "--region", "1:3"); out != "time,time\n2000-01-02T00:00:00Z,2000-01-02T00:00:00Z\n2000-01-03T00:00:00Z,2000-01-03T00:00:00Z\n" {
 		t.Errorf("times %q", out)
 	}
 	// --sel without --decode reads the stored values.
-	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "lat=31", "--region", "0:2,0:3"); out != "2\n12\n" {
+	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "lat=31", "--region", "0:2,0:3"); out != "time,t2m\n0,2\n1,12\n" {
 		t.Errorf("--sel with --region: %q", out)
 	}
-	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "lat=31,time=1999-01-01"); out != "2\n" {
+	if out := mustDemo(t, repo, "read", root, "ds/t2m", "--sel", "lat=31,time=1999-01-01"); out != "t2m\n2\n" {
 		t.Errorf("raw %q", out)
 	}
 	for _, tc := range []struct {

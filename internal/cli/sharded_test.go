@@ -102,7 +102,7 @@ func TestCLIShardedDotSeparator(t *testing.T) {
 	if info := mustDemo(t, repo, "info", conv); !strings.Contains(info, "sharded_zarr_v2, 636 keys") {
 		t.Fatalf("info of the converted root: %s", info)
 	}
-	if got := mustDemo(t, repo, "read", conv, "i32_fill_dotsep", "--region", "2:5,3:7"); got != "7,7,-1,-1\n-1,-1,-1,-1\n-1,-1,-1,-1\n" {
+	if got := mustDemo(t, repo, "read", conv, "i32_fill_dotsep", "--region", "2:5,3:7"); got != "dim_0,dim_1,i32_fill_dotsep\n2,3,7\n2,4,7\n2,5,-1\n2,6,-1\n3,3,-1\n3,4,-1\n3,5,-1\n3,6,-1\n4,3,-1\n4,4,-1\n4,5,-1\n4,6,-1\n" {
 		t.Fatalf("read of the dotted array = %q", got)
 	}
 	out := t.TempDir()
