@@ -31,7 +31,7 @@ one past the end, is an error naming the dimension.
 The output is written as it is read, a chunk row at a time: memory stays
 near the size of a chunk row, not of the region (png keeps the region
 as float32 to scale its colours). Without -o it goes to standard output.
-Details and examples: docs/cli/read.md.`
+Details and examples: docs/cli.md.`
 
 var readFormats = []string{"csv", "json", "npy", "png"}
 

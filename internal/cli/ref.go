@@ -14,7 +14,7 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// A REF names what a reading command reads (docs/cli/read.md, "REF"):
+// A REF names what a reading command reads (docs/cli.md, "REF"):
 //
 //   - a root CID: the whole dataset;
 //   - /ipfs/CID/some/path (or ipfs://CID/some/path): the node or key
