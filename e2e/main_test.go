@@ -19,8 +19,10 @@ var (
 	// workDir holds what tests share (the demo binary, datasets); removed
 	// when TestMain ends.
 	workDir string
-	// toolBin is the demo command, built once.
+	// toolBin is the gohamt command, built once.
 	toolBin string
+	// genBin is e2e/gendata, the dataset generator, built once.
+	genBin string
 )
 
 func TestMain(m *testing.M) {
@@ -36,10 +38,13 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(workDir)
 	toolBin = filepath.Join(workDir, "gohamt")
-	build := exec.Command("go", "build", "-o", toolBin, "github.com/gohamt/gohamt/cmd/gohamt")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the gohamt binary: %v\n%s", err, out)
-		return 1
+	genBin = filepath.Join(workDir, "gendata")
+	for bin, pkg := range map[string]string{toolBin: "github.com/gohamt/gohamt/cmd/gohamt", genBin: "github.com/gohamt/gohamt/e2e/gendata"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: building %s: %v\n%s", pkg, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }

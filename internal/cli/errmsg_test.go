@@ -244,7 +244,7 @@ func TestCLINoRepoYet(t *testing.T) {
 	// An empty list when the repo exists but holds no pins, same shape.
 	empty := t.TempDir()
 	mustDemo(t, empty, "gc")
-	if out := mustDemo(t, empty, "pins", "--json"); strings.TrimSpace(out) != `{"pins":[]}` {
+	if out := mustDemo(t, empty, "pins", "--json"); strings.TrimSpace(out) != `{"names":{},"pins":[]}` {
 		t.Errorf("pins --json of an empty repo = %q", out)
 	}
 }
