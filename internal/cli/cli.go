@@ -34,6 +34,7 @@ type backendFlags struct {
 	keyFile     string
 	header      string
 	stall       *time.Duration // fetch's --stall-timeout (node.WithStallTimeout); nil: the node's default
+	offline     bool           // --offline: no networking, even for commands that would go online
 }
 
 type multiFlag []string
@@ -52,6 +53,7 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	fs.StringVar(&bf.kuboRPC, "kubo-rpc", "", "use a Kubo daemon: its RPC URL (e.g. http://127.0.0.1:5001)")
 	fs.StringVar(&bf.kuboGateway, "kubo-gateway", "", "Kubo gateway URL (default: the gateway Kubo's config names; without one, reads go through --kubo-rpc)")
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
+	fs.BoolVar(&bf.offline, "offline", false, "never go online: only what the repo holds (commands that need the network refuse)")
 	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
 	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
 	// withStats takes --stats out of the command line wherever it is; it
@@ -251,6 +253,9 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 	case bf.memory:
 		s := blockstore.NewMemory()
 		return &backend{Store: s, close: s.Close}, nil
+	}
+	if mode == online && bf.offline {
+		return nil, fmt.Errorf("%w: this command needs the network, and --offline was given", errUsage)
 	}
 	opts := []node.Option{node.WithPeers(bf.peers...)}
 	if bf.repo != "" {

@@ -409,3 +409,18 @@ func TestGlobalTimeout(t *testing.T) {
 		t.Errorf("bad --timeout: exit %d, %q", code, errOut)
 	}
 }
+
+// TestOfflineFlag: --offline is accepted by every command; those that
+// need the network refuse it with a usage error, the others run.
+func TestOfflineFlag(t *testing.T) {
+	repo := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repo, "--offline", "import", fixture))
+	if out := mustDemo(t, repo, "info", root, "--offline"); !strings.Contains(out, "8 arrays") {
+		t.Fatalf("info --offline: %q", out)
+	}
+	for _, args := range [][]string{{"serve", "--offline"}, {"--offline", "fetch", "--peer", "/ip4/127.0.0.1/tcp/9/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf", root}} {
+		if code, _, errOut := demo(t, repo, args...); code != 2 || !strings.Contains(errOut, "needs the network, and --offline was given") {
+			t.Errorf("%q: exit %d, %q", args, code, errOut)
+		}
+	}
+}
