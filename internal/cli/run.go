@@ -146,7 +146,7 @@ func lookupCommand(name string) (command, bool) {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: gohamt [--stats] [SHARED FLAGS] COMMAND [ARGS]\n\n--stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr afterwards.\nThe flags the data commands share (--json, --repo, --memory, --kubo-rpc,\n--kubo-gateway, --encrypt-key-file, --encrypt-header) and --stats may come\nbefore the command name or after it; 'gohamt COMMAND --help' lists them.\n\nCommands:")
+	fmt.Fprintln(w, "usage: gohamt [GLOBAL FLAGS] COMMAND [ARGS]\n\nThe global flags (--repo, --memory, --kubo-rpc, --kubo-gateway,\n--encrypt-key-file, --encrypt-header, --json, --stats, --timeout, --offline)\nmay come before the command name or after it; 'gohamt COMMAND --help' lists\nthem. --stats (or GOHAMT_TRACE=1) prints a telemetry summary to stderr\nafterwards. Every command is described with examples in docs/cli.md.\n\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %s %s\n      %s\n", c.name, c.args, c.help)
 	}
