@@ -276,7 +276,8 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 	n, err := node.New(ctx, opts...)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {
-			return nil, fmt.Errorf("repo %s is in use by another process (is `gohamt serve` running?): %w", bf.repo, err)
+			// Badger's own words (lock file, errno) add nothing for a user.
+			return nil, &sentence{msg: fmt.Sprintf("repo %s is in use by another process (is `gohamt serve` running?)", bf.repo), err: err}
 		}
 		return nil, err
 	}

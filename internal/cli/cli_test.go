@@ -161,7 +161,7 @@ func TestCLIServeAndFetch(t *testing.T) {
 
 	serve, addr := serveRepo(t, seedRepo)
 	// The repo is locked while serve runs: a second process gets a clear error.
-	if code, _, errOut := demo(t, seedRepo, "pins"); code != 1 || !strings.Contains(errOut, "in use") {
+	if code, _, errOut := demo(t, seedRepo, "pins"); code != 1 || !strings.Contains(errOut, "in use by another process") || strings.Contains(errOut, "Badger") {
 		t.Errorf("second process on a served repo: exit %d, %q", code, errOut)
 	}
 
