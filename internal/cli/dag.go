@@ -88,24 +88,14 @@ func runDAGExport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	root, segs, err := parseUnixFSRef(pos[0])
+	br, err := bf.openBlockRef(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	if bf.repoMissing() {
-		return bf.errNoRepo()
-	}
-	b, err := bf.open(ctx, readOnly)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	bio, err := b.blocks()
-	if err != nil {
-		return err
-	}
+	defer closeWith(br.b, &err)
+	root, segs, bio := br.root, br.segs, br.dag.b
 	if len(segs) > 0 {
-		nd, err := resolveUnixFS(ctx, dagService{ctx: ctx, b: bio}, root, segs)
+		nd, err := resolveUnixFS(ctx, br.dag, root, segs)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,37 @@ import (
 // dataset's HAMT root, say).
 var errNotUnixFS = errors.New("not a UnixFS file or folder")
 
+// blockRef is a UnixFS REF opened for reading: the backend (the caller
+// closes it with closeWith), the DAG over its blocks, and the root CID and
+// path segments the REF names.
+type blockRef struct {
+	b    *backend
+	dag  dagService
+	root cid.Cid
+	segs []string
+}
+
+// openBlockRef parses ref and opens the repo read-only for its blocks.
+func (bf *backendFlags) openBlockRef(ctx context.Context, ref string) (*blockRef, error) {
+	root, segs, err := parseUnixFSRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if bf.repoMissing() {
+		return nil, bf.errNoRepo()
+	}
+	b, err := bf.open(ctx, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	bio, err := b.blocks()
+	if err != nil {
+		_ = b.close()
+		return nil, err
+	}
+	return &blockRef{b: b, dag: dagService{ctx: ctx, b: bio}, root: root, segs: segs}, nil
+}
+
 // runCat streams a UnixFS file to standard output.
 func runCat(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, bf := newFlagSet("cat", "REF", "Write a UnixFS file (as `gohamt add` or `ipfs add` store them) to standard output, streaming.\n"+
@@ -31,28 +62,16 @@ func runCat(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	root, segs, err := parseUnixFSRef(pos[0])
+	br, err := bf.openBlockRef(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	if bf.repoMissing() {
-		return bf.errNoRepo()
-	}
-	b, err := bf.open(ctx, readOnly)
+	defer closeWith(br.b, &err)
+	nd, err := resolveUnixFS(ctx, br.dag, br.root, br.segs)
 	if err != nil {
 		return err
 	}
-	defer closeWith(b, &err)
-	bio, err := b.blocks()
-	if err != nil {
-		return err
-	}
-	dag := dagService{ctx: ctx, b: bio}
-	nd, err := resolveUnixFS(ctx, dag, root, segs)
-	if err != nil {
-		return err
-	}
-	r, err := uio.NewDagReader(ctx, nd, dag)
+	r, err := uio.NewDagReader(ctx, nd, br.dag)
 	if err != nil {
 		return unixfsReadError(err, pos[0])
 	}
@@ -66,29 +85,18 @@ func runCat(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 // getUnixFS is `get REF [-o PATH]`: the file or folder REF names, written
 // to PATH (default: its name in the current folder, as `ipfs get` does).
 func getUnixFS(ctx context.Context, bf *backendFlags, ref, out string, stdout, stderr io.Writer) (err error) {
-	root, segs, err := parseUnixFSRef(ref)
+	br, err := bf.openBlockRef(ctx, ref)
 	if err != nil {
 		return err
 	}
+	defer closeWith(br.b, &err)
+	root, segs, dag := br.root, br.segs, br.dag
 	if out == "" {
 		out = root.String()
 		if len(segs) > 0 {
 			out = segs[len(segs)-1]
 		}
 	}
-	if bf.repoMissing() {
-		return bf.errNoRepo()
-	}
-	b, err := bf.open(ctx, readOnly)
-	if err != nil {
-		return err
-	}
-	defer closeWith(b, &err)
-	bio, err := b.blocks()
-	if err != nil {
-		return err
-	}
-	dag := dagService{ctx: ctx, b: bio}
 	nd, err := resolveUnixFS(ctx, dag, root, segs)
 	if err != nil {
 		if errors.Is(err, errNotUnixFS) && len(segs) == 0 {
