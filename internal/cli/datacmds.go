@@ -221,6 +221,11 @@ func rootKind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(b) > cas.MaxBlockSize {
+		// Neither a HAMT node nor a manifest is that large, and decoding
+		// a hostile one (10^8 list entries) would take gigabytes.
+		return "", fmt.Errorf("%s is not a dataset root: a block of %d bytes, over the %d-byte block limit", root, len(b), cas.MaxBlockSize)
+	}
 	nb := basicnode.Prototype.Any.NewBuilder()
 	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
 		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)
@@ -502,9 +507,14 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		if k != "zarr.json" && !strings.HasSuffix(k, "/zarr.json") {
 			continue
 		}
-		doc, err := st.Get(ctx, k, zarr.All())
+		// Read no more of a document than a reader would accept (one
+		// byte over the limit tells it is over).
+		doc, err := st.Get(ctx, k, zarr.Range(0, zarr.DefaultMaxMetadataBytes+1))
 		if err != nil {
 			return err
+		}
+		if len(doc) > zarr.DefaultMaxMetadataBytes {
+			return fmt.Errorf("%s: %w: the document is over %d bytes", k, zarr.ErrLimit, zarr.DefaultMaxMetadataBytes)
 		}
 		meta, err := zarr.ParseNode(doc)
 		if err != nil {

@@ -98,7 +98,7 @@ var blockCases = sync.OnceValue(func() []BlockCase {
 	cs = append(cs, BlockCase{
 		Name: "hamt-node-3MiB", Kind: "hamt", Root: cas.NewCID(huge, cas.DagCBOR), Blocks: []Block{value, blk(huge)},
 		Doc:  "a HAMT root node of 3 MiB (one bucket with a 3 MiB key), over the network's block limit: refused before it is decoded (hamt.WithMaxNodeBytes).",
-		Want: "over the 2097152-byte node limit",
+		Want: "over the 2097152-byte",
 	})
 
 	link := HAMTLinks(giant, 7)
