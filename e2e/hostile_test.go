@@ -106,6 +106,29 @@ func TestHostilePeer(t *testing.T) {
 		t.Logf("%s: %v (%d KB allocated)", tg.name, err, alloc>>10)
 		readGood(tg.name)
 	}
+	// A reader process: fetch walks each hostile DAG from the peer (a
+	// walk visits each block once, so the fan-out is 32 blocks) and info
+	// then fails on it; a good fetch from the same peer still works.
+	leech := t.TempDir()
+	for _, tg := range targets {
+		code, _, errOut := demo(t, "fetch", "--repo", leech, "--peer", srv.Addr(), "--stall-timeout", "1m", tg.root.String())
+		if code > 1 || strings.Contains(errOut, "panic") {
+			t.Errorf("fetch %s: exit %d, stderr %q", tg.name, code, errOut)
+		}
+		args := []string{"info", "--repo", leech, tg.root.String()}
+		if tg.want == "decode c/0" { // info reads no chunk
+			args = []string{"read", "--repo", leech, tg.root.String(), "/", "--region", "0:1"}
+		}
+		code, _, errOut = demo(t, args...)
+		if code != 1 || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "panic") {
+			t.Errorf("info %s: exit %d, stderr %q; want one line", tg.name, code, errOut)
+		}
+		t.Logf("gohamt %s %s: %s", args[0], tg.name, strings.TrimSpace(errOut))
+	}
+	mustDemo(t, "fetch", "--repo", leech, "--peer", srv.Addr(), good)
+	if out := mustDemo(t, "read", "--repo", leech, good, "f32_blosc", "--region", "0:1,0:3"); out != "0.25,1.25,2.25\n" {
+		t.Errorf("read of the good dataset after the hostile ones: %q", out)
+	}
 	select {
 	case <-srv.proc.done:
 		t.Fatalf("the serving peer exited: %v", srv.proc.err)
