@@ -3,6 +3,7 @@ package hamt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,19 +95,19 @@ func (it *cacheItem) touch() *node {
 
 // get returns the decoded node of id, loading it from store on a miss.
 // Errors are [*NodeError]s naming id.
-func (c *nodeCache) get(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
-	n, _, err := c.getItem(ctx, store, id)
+func (c *nodeCache) get(ctx context.Context, store cas.Store, id cid.Cid, maxBytes int) (*node, error) {
+	n, _, err := c.getItem(ctx, store, id, maxBytes)
 	return n, err
 }
 
 // getItem is get that also returns the cache item holding the node (nil
 // when the node is not cached).
-func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*node, *cacheItem, error) {
+func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid, maxBytes int) (*node, *cacheItem, error) {
 	if n, it := c.lookupItem(id); n != nil {
 		return n, it, nil
 	}
 	if c.max == 0 {
-		n, err := loadNode(ctx, store, id)
+		n, err := loadNode(ctx, store, id, maxBytes)
 		return n, nil, err
 	}
 	type result struct {
@@ -117,7 +118,7 @@ func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*
 		if n, it := c.lookupItem(id); n != nil { // filled while we queued
 			return result{n, it}, nil
 		}
-		n, err := loadNode(ctx, store, id)
+		n, err := loadNode(ctx, store, id, maxBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +126,7 @@ func (c *nodeCache) getItem(ctx context.Context, store cas.Store, id cid.Cid) (*
 	})
 	if err != nil && shared && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The load we joined was cancelled by its caller, not by ours.
-		n, err := loadNode(ctx, store, id)
+		n, err := loadNode(ctx, store, id, maxBytes)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -211,16 +212,28 @@ func (c *nodeCache) vacate() {
 	}
 }
 
-// loadNode fetches and decodes one node block.
-func loadNode(ctx context.Context, store cas.Store, id cid.Cid) (*node, error) {
+// loadNode fetches and decodes one node block of at most maxBytes bytes.
+//
+// A node is one dag-cbor block. Any other codec is refused before the
+// fetch: Get of a dag-pb CID assembles a whole UnixFS file (up to
+// cas.MaxGetSize), so a hostile link to one would make the reader
+// allocate gigabytes for a "node". A block over maxBytes is refused before
+// it is decoded.
+func loadNode(ctx context.Context, store cas.Store, id cid.Cid, maxBytes int) (*node, error) {
 	var start time.Time
 	observed := telemetry.Enabled()
 	if observed {
 		start = time.Now()
 	}
+	if id.Type() != cid.DagCBOR {
+		return nil, &NodeError{CID: id, Err: fmt.Errorf("%w: codec %s, a node is one dag-cbor block", ErrInvalidNode, cas.Codec(id.Type()))}
+	}
 	data, err := store.Get(ctx, id)
 	if err != nil {
 		return nil, &NodeError{CID: id, Err: err}
+	}
+	if len(data) > maxBytes {
+		return nil, &NodeError{CID: id, Err: fmt.Errorf("%w: %d bytes, over the %d-byte node limit (hamt.WithMaxNodeBytes)", ErrNodeTooLarge, len(data), maxBytes)}
 	}
 	n, err := decodeNode(data)
 	if err != nil {

@@ -21,6 +21,9 @@ var (
 	ErrHashExhausted = errors.New("hash exhausted")
 	// ErrInvalidNode: a block that is not a canonical HAMT node.
 	ErrInvalidNode = errors.New("invalid HAMT node")
+	// ErrNodeTooLarge: a node block over the reader's limit
+	// ([WithMaxNodeBytes]); it is refused before it is decoded.
+	ErrNodeTooLarge = errors.New("HAMT node too large")
 	// ErrInvalidOption: an option value out of range.
 	ErrInvalidOption = errors.New("invalid option")
 )

@@ -1,6 +1,10 @@
 package hamt
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gohamt/gohamt/cas"
+)
 
 // Defaults of the options.
 const (
@@ -12,6 +16,10 @@ const (
 	// DefaultBufferBytes is the write buffer after which a [Tree] flushes on
 	// its own: a tree of about one million keys fits before it triggers.
 	DefaultBufferBytes = 256 << 20
+	// DefaultMaxNodeBytes is the largest node block a reader decodes: the
+	// network's block limit (cas.MaxBlockSize, 2 MiB). This library writes
+	// nodes of at most cas.ChunkSize.
+	DefaultMaxNodeBytes = cas.MaxBlockSize
 )
 
 // Option configures a [Tree] or a [View]. Options validate their argument;
@@ -19,11 +27,13 @@ const (
 type Option func(*config) error
 
 type config struct {
-	bucketSize  int
-	hash        hasher
-	cacheBytes  int64
-	bufferBytes int64
-	cache       *nodeCache // shared with the tree a view comes from
+	bucketSize   int
+	hash         hasher
+	cacheBytes   int64
+	bufferBytes  int64
+	maxNodeBytes int
+	hashLen      int        // bytes of a key's hash: no node is deeper
+	cache        *nodeCache // shared with the tree a view comes from
 }
 
 func newConfig(store any, opts []Option) (config, error) {
@@ -31,9 +41,10 @@ func newConfig(store any, opts []Option) (config, error) {
 		return config{}, fmt.Errorf("hamt: %w: nil store", ErrInvalidOption)
 	}
 	c := config{
-		bucketSize:  DefaultBucketSize,
-		cacheBytes:  DefaultCacheBytes,
-		bufferBytes: DefaultBufferBytes,
+		bucketSize:   DefaultBucketSize,
+		cacheBytes:   DefaultCacheBytes,
+		bufferBytes:  DefaultBufferBytes,
+		maxNodeBytes: DefaultMaxNodeBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -43,6 +54,8 @@ func newConfig(store any, opts []Option) (config, error) {
 			return config{}, fmt.Errorf("hamt: %w", err)
 		}
 	}
+	var hb [32]byte
+	c.hashLen = len(c.hash.sum("", &hb))
 	if c.cache == nil {
 		c.cache = newNodeCache(c.cacheBytes)
 	}
@@ -98,6 +111,21 @@ func WithBufferBytes(n int64) Option {
 			return fmt.Errorf("%w: buffer bytes %d", ErrInvalidOption, n)
 		}
 		c.bufferBytes = n
+		return nil
+	}
+}
+
+// WithMaxNodeBytes bounds the size of a node block read (default
+// [DefaultMaxNodeBytes]; at least 1): a larger block is [ErrNodeTooLarge]
+// before it is decoded, so a hostile dataset cannot make a reader decode
+// a "node" of any size it likes. Node blocks are small (a full leaf of
+// py-hamt's default bucket size is under 40 KiB).
+func WithMaxNodeBytes(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max node bytes %d (must be at least 1)", ErrInvalidOption, n)
+		}
+		c.maxNodeBytes = n
 		return nil
 	}
 }

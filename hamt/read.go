@@ -35,7 +35,7 @@ func (r *reader) child(ctx context.Context, e *entry) (*node, error) {
 			return n, nil
 		}
 	}
-	n, it, err := r.cfg.cache.getItem(ctx, r.store, e.link)
+	n, it, err := r.cfg.cache.getItem(ctx, r.store, e.link, r.cfg.maxNodeBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +47,14 @@ func (r *reader) child(ctx context.Context, e *entry) (*node, error) {
 
 func exhausted(depth, hashLen int) error {
 	return fmt.Errorf("%w: depth %d needs byte %d of a %d-byte hash", ErrHashExhausted, depth, depth, hashLen)
+}
+
+// tooDeep: a node at depth could only be reached by a key hash longer
+// than the tree's hash (find stops there with ErrHashExhausted), so its
+// pairs are unreachable; a walk refuses it rather than list keys that Get
+// cannot find, and a hostile chain of nodes cannot make a walk go deeper.
+func (r *reader) tooDeep(n *node, depth int) error {
+	return &NodeError{CID: n.id, Err: fmt.Errorf("%w: a node at depth %d, deeper than the %d-byte key hash allows", ErrInvalidNode, depth, r.cfg.hashLen)}
 }
 
 // lookup finds the value CID of key under root. A missing key is
@@ -137,8 +145,31 @@ func (r *reader) childObserved(ctx context.Context, e *entry, st *lookupStats) (
 // each calls yield for every pair under n in slot order (hash order),
 // depth first. It reports false when yield stopped the walk.
 func (r *reader) each(ctx context.Context, n *node, depth int, yield func(key string, val cid.Cid) bool) (bool, error) {
-	if depth > 64 {
-		return false, fmt.Errorf("%w: links nested deeper than 64 levels", ErrInvalidNode)
+	return r.eachIn(ctx, n, depth, visited{}, yield)
+}
+
+// visited holds the nodes a walk has reached. In a HAMT no two links
+// lead to the same node (children of different slots hold different keys,
+// and no child is empty), so a node reached twice is a hostile DAG: one
+// node linked from every slot of its parent, level after level, would make
+// a walk visit 256^depth paths over a handful of blocks.
+type visited map[string]struct{}
+
+func (v visited) enter(id cid.Cid) error {
+	if !id.Defined() {
+		return nil // an unwritten child of a Tree
+	}
+	k := id.KeyString()
+	if _, dup := v[k]; dup {
+		return &NodeError{CID: id, Err: fmt.Errorf("%w: linked more than once (a HAMT is a tree)", ErrInvalidNode)}
+	}
+	v[k] = struct{}{}
+	return nil
+}
+
+func (r *reader) eachIn(ctx context.Context, n *node, depth int, seen visited, yield func(key string, val cid.Cid) bool) (bool, error) {
+	if depth >= r.cfg.hashLen {
+		return false, r.tooDeep(n, depth)
 	}
 	for i := range n.entries {
 		e := &n.entries[i]
@@ -153,11 +184,14 @@ func (r *reader) each(ctx context.Context, n *node, depth int, yield func(key st
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
+		if err := seen.enter(e.link); err != nil {
+			return false, err
+		}
 		c, err := r.child(ctx, e)
 		if err != nil {
 			return false, err
 		}
-		if more, err := r.each(ctx, c, depth+1, yield); !more || err != nil {
+		if more, err := r.eachIn(ctx, c, depth+1, seen, yield); !more || err != nil {
 			return more, err
 		}
 	}
@@ -186,8 +220,12 @@ type Stats struct {
 }
 
 func (r *reader) stats(ctx context.Context, n *node, depth int, s *Stats) error {
-	if depth > 64 {
-		return fmt.Errorf("%w: links nested deeper than 64 levels", ErrInvalidNode)
+	return r.statsIn(ctx, n, depth, visited{}, s)
+}
+
+func (r *reader) statsIn(ctx context.Context, n *node, depth int, seen visited, s *Stats) error {
+	if depth >= r.cfg.hashLen {
+		return r.tooDeep(n, depth)
 	}
 	s.Nodes++
 	s.Depth = max(s.Depth, depth)
@@ -200,11 +238,17 @@ func (r *reader) stats(ctx context.Context, n *node, depth int, s *Stats) error 
 			continue
 		}
 		s.Links++
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := seen.enter(e.link); err != nil {
+			return err
+		}
 		c, err := r.child(ctx, e)
 		if err != nil {
 			return err
 		}
-		if err := r.stats(ctx, c, depth+1, s); err != nil {
+		if err := r.statsIn(ctx, c, depth+1, seen, s); err != nil {
 			return err
 		}
 	}

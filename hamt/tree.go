@@ -54,7 +54,7 @@ func Open(ctx context.Context, store cas.Store, root cid.Cid, opts ...Option) (*
 		return nil, err
 	}
 	r := reader{store: store, cfg: cfg}
-	n, err := cfg.cache.get(ctx, store, root)
+	n, err := cfg.cache.get(ctx, store, root, cfg.maxNodeBytes)
 	if err != nil {
 		return nil, fmt.Errorf("hamt: open: %w", err)
 	}
@@ -115,7 +115,7 @@ func (t *Tree) hold(ctx context.Context, e *entry) (*node, error) {
 		n = c.clone()
 	} else {
 		var err error
-		if n, err = loadNode(ctx, t.r.store, e.link); err != nil {
+		if n, err = loadNode(ctx, t.r.store, e.link, t.r.cfg.maxNodeBytes); err != nil {
 			return nil, err
 		}
 	}

@@ -37,7 +37,7 @@ func OpenView(ctx context.Context, store cas.Store, root cid.Cid, opts ...Option
 		return nil, err
 	}
 	r := reader{store: store, cfg: cfg}
-	n, err := cfg.cache.get(ctx, store, root)
+	n, err := cfg.cache.get(ctx, store, root, cfg.maxNodeBytes)
 	if err != nil {
 		return nil, fmt.Errorf("hamt: open: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/cborhead"
 
 	"github.com/ipfs/go-cid"
@@ -321,6 +322,11 @@ func DecodeManifest(b []byte) (version string, err error) {
 }
 
 func decodeManifest(b []byte) (*manifest, error) {
+	if len(b) > MaxManifestBytes {
+		// Decoding builds a node per list entry: a 100 MB block of 10^8
+		// null shards would take gigabytes.
+		return nil, fmt.Errorf("%w: a block of %d bytes, over the %d-byte block limit (MaxManifestBytes)", ErrInvalidManifest, len(b), MaxManifestBytes)
+	}
 	nb := basicnode.Prototype.Any.NewBuilder()
 	opts := dagcbor.DecodeOptions{AllowLinks: true, AllocationBudget: manifestBudget}
 	if err := opts.Decode(nb, bytes.NewReader(b)); err != nil {
@@ -530,6 +536,10 @@ func decodeArrayEntry(path string, n datamodel.Node, v2 bool) (*arrayIndex, map[
 		c, err := linkOf(v)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: shard_cids[%d]: %w", ErrInvalidManifest, i, err)
+		}
+		if c.Type() != cid.DagCBOR {
+			// Get of a dag-pb CID assembles a whole UnixFS file.
+			return nil, nil, fmt.Errorf("%w: shard_cids[%d] %s has codec %s, a shard is one dag-cbor block", ErrInvalidManifest, i, c, cas.Codec(c.Type()))
 		}
 		ai.shards = append(ai.shards, c)
 	}

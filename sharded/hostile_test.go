@@ -11,6 +11,7 @@ import (
 	"github.com/gohamt/gohamt/internal/hostile"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/hamtstore"
+	blocks "github.com/ipfs/go-block-format"
 )
 
 func heapAllocs() uint64 {
@@ -91,5 +92,51 @@ func TestManifestShardLimit(t *testing.T) {
 	must(t, err)
 	if err := s.Set(ctx, "zarr.json", hostile.Doc("[10]", "[1]", "uint8", "")); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("chunks_per_shard over one block: %v", err)
+	}
+}
+
+// TestHostileManifests (issue 17): a manifest that really lists 10^8
+// shards (a 100 MB block), one whose geometry needs 10^8 shards and lists
+// one, a root that is a 1 GiB UnixFS file, and a manifest whose shard is
+// one: Open fails with ErrInvalidManifest (or ErrShardCount) saying why,
+// allocating little beyond the block itself. Before the limits the 100 MB
+// manifest decoded into gigabytes of nodes and the UnixFS root was
+// assembled in full (1 GiB).
+func TestHostileManifests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100 MB block")
+	}
+	for _, c := range hostile.BlockCases(true) {
+		if c.Kind != "sharded" {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			cs := blockstore.NewMemory()
+			var largest int
+			for _, b := range c.Blocks {
+				blk, err := blocks.NewBlockWithCid(b.Data, b.CID)
+				must(t, err)
+				must(t, cs.Blockstore().Put(ctx, blk))
+				largest = max(largest, len(b.Data))
+			}
+			runtime.GC()
+			before := heapAllocs()
+			_, err := Open(ctx, cs, c.Root, WithReadOnly())
+			alloc := heapAllocs() - before
+			if err == nil || !strings.Contains(err.Error(), c.Want) {
+				t.Fatalf("Open: %v; want an error saying %q", err, c.Want)
+			}
+			if !errors.Is(err, ErrInvalidManifest) && !errors.Is(err, ErrShardCount) {
+				t.Fatalf("Open: %v; want ErrInvalidManifest or ErrShardCount", err)
+			}
+			if strings.Count(err.Error(), c.Root.String()) != 1 {
+				t.Errorf("Open: %v does not name the root once", err)
+			}
+			// Get copies the block once.
+			if limit := uint64(largest) + 16<<20; alloc > limit {
+				t.Fatalf("Open allocated %d bytes (the largest block is %d)", alloc, largest)
+			}
+			t.Logf("%v (%d bytes allocated)", err, alloc)
+		})
 	}
 }

@@ -32,6 +32,13 @@ const (
 	// larger shards (up to MaxChunksPerShard, as py-hamt may have written
 	// them); this store does not write them.
 	MaxWritableChunksPerShard = (cas.ChunkSize - 16) / linkBytes
+
+	// MaxManifestBytes is the largest manifest block read: the network's
+	// block limit, cas.MaxBlockSize. A larger one is refused before it is
+	// decoded (a 100 MB block listing 10^8 null shards decodes into
+	// gigabytes of nodes), and so is a root that is not one dag-cbor block.
+	// It bounds the shards a manifest read can name to about 2 million.
+	MaxManifestBytes = cas.MaxBlockSize
 )
 
 // checkBlockSizes refuses, before any shard list is allocated, a geometry

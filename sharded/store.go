@@ -114,6 +114,11 @@ func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts ...Option) (*Sto
 	if err != nil {
 		return nil, fmt.Errorf("sharded: open: %w", err)
 	}
+	if root.Type() != cid.DagCBOR {
+		// Get of a dag-pb root would assemble a whole UnixFS file (up to
+		// cas.MaxGetSize) before the manifest could be looked at.
+		return nil, fmt.Errorf("sharded: open %s: %w: codec %s, a manifest is one dag-cbor block", root, ErrInvalidManifest, cas.Codec(root.Type()))
+	}
 	b, err := cs.Get(ctx, root)
 	if err != nil {
 		return nil, fmt.Errorf("sharded: open %s: %w", root, err)

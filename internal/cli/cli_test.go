@@ -21,6 +21,7 @@ import (
 var toolBin string
 
 func TestMain(m *testing.M) {
+	rssWrapper()
 	dir, err := os.MkdirTemp("", "gohamt-bin")
 	if err != nil {
 		panic(err)

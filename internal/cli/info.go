@@ -60,9 +60,14 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		if k != "zarr.json" && !strings.HasSuffix(k, "/zarr.json") {
 			continue
 		}
-		doc, err := d.st.Get(ctx, k, zarr.All())
+		// Read no more of a document than a reader would accept (one
+		// byte over the limit tells it is over).
+		doc, err := d.st.Get(ctx, k, zarr.Range(0, zarr.DefaultMaxMetadataBytes+1))
 		if err != nil {
 			return err
+		}
+		if len(doc) > zarr.DefaultMaxMetadataBytes {
+			return fmt.Errorf("%s: %w: the document is over %d bytes", d.what(k), zarr.ErrLimit, zarr.DefaultMaxMetadataBytes)
 		}
 		meta, err := zarr.ParseNode(doc)
 		if err != nil {

@@ -57,6 +57,11 @@ func rootKind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(b) > cas.MaxBlockSize {
+		// Neither a HAMT node nor a manifest is that large, and decoding
+		// a hostile one (10^8 list entries) would take gigabytes.
+		return "", fmt.Errorf("%s is not a dataset root: a block of %d bytes, over the %d-byte block limit", root, len(b), cas.MaxBlockSize)
+	}
 	nb := basicnode.Prototype.Any.NewBuilder()
 	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
 		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Case is one hostile dataset: a root array (zarr.json and at most a few
@@ -38,6 +39,8 @@ type Case struct {
 	// (Not the sentinel itself: package sharded's own tests use this
 	// package.)
 	ConvertTooLarge bool
+	// Large: built at test time, not kept in testdata/hostile (too big).
+	Large bool
 }
 
 // Write writes the case's files into s.
@@ -88,6 +91,21 @@ func BloscFrame(nbytes int) []byte {
 func gzipZeros(n int) []byte {
 	var b bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&b, 9)
+	zero := make([]byte, 1<<20)
+	for n > 0 {
+		k := min(n, len(zero))
+		_, _ = w.Write(zero[:k])
+		n -= k
+	}
+	_ = w.Close()
+	return b.Bytes()
+}
+
+// zstdZeros is a zstd stream of n zero bytes that does not declare its
+// size (a streaming frame).
+func zstdZeros(n int) []byte {
+	var b bytes.Buffer
+	w, _ := zstd.NewWriter(&b, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
 	zero := make([]byte, 1<<20)
 	for n > 0 {
 		k := min(n, len(zero))
@@ -189,6 +207,16 @@ var cases = sync.OnceValue(func() []Case {
 			Want: codec.ErrChunkSize,
 		},
 		{
+			Name: "zstd-bomb",
+			Doc:  "a zstd chunk of shape [16] float32 whose stream (no declared size) inflates to 64 MiB: decoding stops at 65 bytes, ErrChunkSize.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[32]", "[16]", "float32", bytesLE+`,{"name":"zstd","configuration":{"level":3,"checksum":false}}`),
+				"c/0":       zstdZeros(64 << 20),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: codec.ErrChunkSize,
+		},
+		{
 			Name: "gzip-bomb",
 			Doc:  "a gzip chunk of shape [16] float32 that inflates to 64 MiB: decoding stops at 65 bytes, ErrChunkSize.",
 			Files: map[string][]byte{
@@ -209,6 +237,76 @@ var cases = sync.OnceValue(func() []Case {
 			Want: zarr.ErrLimit,
 		},
 		{
+			Name: "shard-index-2e32",
+			Doc:  "sharding_indexed whose index claims 2^32 inner chunks per shard (a 64 GiB index): over Limits.MaxShardIndexEntries at open.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[4294967296]", "[4294967296]", "uint8",
+					`{"name":"sharding_indexed","configuration":{"chunk_shape":[1],"codecs":[`+bytesLE+`],"index_codecs":[`+bytesLE+`]}}`),
+				"c/0": shardIndexOnly(),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: zarr.ErrLimit,
+		},
+		{
+			Name: "shape-negative",
+			Doc:  "shape [-1]: invalid metadata at open.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[-1]", "[1]", "uint8", ""),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: zarr.ErrInvalidMetadata,
+		},
+		{
+			Name: "shape-over-int64",
+			Doc:  "shape [1e30] (a JSON number no int64 holds): invalid metadata at open.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[1000000000000000000000000000000]", "[1]", "uint8", ""),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: zarr.ErrInvalidMetadata,
+		},
+		{
+			Name: "shape-product-overflow",
+			Doc:  "shape [2^62, 2^62] uint8: each axis fits an int64, their product does not: invalid metadata at open.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[4611686018427387904,4611686018427387904]", "[1,1]", "uint8", ""),
+			},
+			Start: []int{0, 0}, Stop: []int{1, 1},
+			Want: zarr.ErrInvalidMetadata,
+		},
+		{
+			Name: "sharding-inner-not-dividing",
+			Doc:  "sharding_indexed with a shard of [16] and inner chunks of [3]: the sizes do not add up, an invalid codec configuration at open.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[32]", "[16]", "uint8",
+					`{"name":"sharding_indexed","configuration":{"chunk_shape":[3],"codecs":[`+bytesLE+`],"index_codecs":[`+bytesLE+`]}}`),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: codec.ErrInvalidConfig,
+		},
+		{
+			Name: "shard-index-past-end",
+			Doc: "a shard of [16] uint8 in inner chunks of [4] whose index says the first inner chunk is 2^40 bytes at offset 0 " +
+				"of a 68-byte shard: the sizes do not add up, the shard is corrupt.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[16]", "[16]", "uint8",
+					`{"name":"sharding_indexed","configuration":{"chunk_shape":[4],"codecs":[`+bytesLE+`],"index_codecs":[`+bytesLE+`]}}`),
+				"c/0": shardPastEnd(),
+			},
+			Start: []int{0}, Stop: []int{4},
+			Want: codec.ErrCorrupt,
+		},
+		{
+			Name: "gzip-declares-wrong-size",
+			Doc:  "bytes then gzip for a [16] float32 chunk (64 bytes) whose stream inflates to 60: the chunk's sizes do not add up, ErrChunkSize.",
+			Files: map[string][]byte{
+				"zarr.json": Doc("[32]", "[16]", "float32", bytesLE+`,{"name":"gzip","configuration":{"level":5}}`),
+				"c/0":       gzipZeros(60),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: codec.ErrChunkSize,
+		},
+		{
 			Name: "metadata-65MiB",
 			Doc:  "a zarr.json of 65 MiB (a huge attribute): over Limits.MaxMetadataBytes, refused having read 64 MiB + 1 byte.",
 			Files: map[string][]byte{
@@ -216,7 +314,35 @@ var cases = sync.OnceValue(func() []Case {
 					[]byte(`"attributes":{"pad":"`+strings.Repeat("x", 65<<20)+`"}`), 1),
 			},
 			Start: []int{0}, Stop: []int{1},
-			Want: zarr.ErrLimit,
+			Want: zarr.ErrLimit, Large: true,
+		},
+		{
+			Name: "metadata-100MB",
+			Doc:  "a zarr.json of 100 MB (a huge attribute): over Limits.MaxMetadataBytes, refused having read 64 MiB + 1 byte.",
+			Files: map[string][]byte{
+				"zarr.json": bytes.Replace(Doc("[4]", "[4]", "uint8", ""), []byte(`"attributes":{}`),
+					[]byte(`"attributes":{"pad":"`+strings.Repeat("x", 100_000_000)+`"}`), 1),
+			},
+			Start: []int{0}, Stop: []int{1},
+			Want: zarr.ErrLimit, Large: true,
 		},
 	}
 })
+
+// shardIndexOnly is 32 bytes of a shard index (two entries, both
+// missing): whatever the index declares, only this much is stored.
+func shardIndexOnly() []byte { return bytes.Repeat([]byte{0xff}, 32) }
+
+// shardPastEnd is a shard of four 4-byte inner chunks, the data of the
+// first only, then an index (offset, nbytes little-endian uint64 per inner
+// chunk, at the end) whose first entry claims 2^40 bytes; the others are
+// missing (all ones).
+func shardPastEnd() []byte {
+	b := []byte{1, 2, 3, 4}
+	b = binary.LittleEndian.AppendUint64(b, 0)
+	b = binary.LittleEndian.AppendUint64(b, 1<<40)
+	for range 3 {
+		b = append(b, bytes.Repeat([]byte{0xff}, 16)...)
+	}
+	return b
+}
