@@ -126,7 +126,7 @@ func TestHostilePeer(t *testing.T) {
 		t.Logf("gohamt %s %s: %s", args[0], tg.name, strings.TrimSpace(errOut))
 	}
 	mustDemo(t, "fetch", "--repo", leech, "--peer", srv.Addr(), good)
-	if out := mustDemo(t, "read", "--repo", leech, good, "f32_blosc", "--region", "0:1,0:3"); out != "0.25,1.25,2.25\n" {
+	if out := mustDemo(t, "read", "--repo", leech, good, "f32_blosc", "--region", "0:1,0:3"); out != "y,x,f32_blosc\n0,0,0.25\n0,1,1.25\n0,2,2.25\n" {
 		t.Errorf("read of the good dataset after the hostile ones: %q", out)
 	}
 	select {
