@@ -92,4 +92,4 @@ func (f fetchExchange) GetBlocks(ctx context.Context, cs []cid.Cid) (<-chan bloc
 }
 
 func (fetchExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { return nil }
-func (fetchExchange) Close() error                                          { return nil }
+func (fetchExchange) Close() error                                           { return nil }

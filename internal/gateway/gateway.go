@@ -98,6 +98,7 @@ func New(src Source, opts ...Option) (*Gateway, error) {
 	}
 	g.ipfs = boxogw.NewHandler(boxogw.Config{
 		DeserializedResponses: true, // UnixFS files with Range, dag-json of dag-cbor
+		AllowCodecConversion:  true, // dag-cbor as dag-json when asked (IPIP-524 leaves it to the gateway)
 		NoDNSLink:             true,
 		DisableHTMLErrors:     true, // one plain sentence, for scripts and curl
 		RetrievalTimeout:      cfg.timeout,
