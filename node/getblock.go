@@ -74,6 +74,12 @@ func (n *Node) withSession(ctx context.Context) context.Context {
 	return context.WithValue(ctx, sessionKey{}, &session{ctx: ctx})
 }
 
+// WithSession returns ctx with one bitswap session for every network get
+// under it (an HTTP request of the gateway, say), unless it has one: the
+// wants of one read are batched and go to the peers that answered
+// before, instead of a broadcast per block.
+func (n *Node) WithSession(ctx context.Context) context.Context { return n.withSession(ctx) }
+
 // sessionFor returns ctx's session, or a new one for this get alone.
 func (n *Node) sessionFor(ctx context.Context) exchange.Fetcher {
 	s, _ := ctx.Value(sessionKey{}).(*session)

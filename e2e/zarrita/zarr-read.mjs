@@ -4,17 +4,22 @@
 // arrays (zarrita's BoolArray is not a typed array) are hashed as the JSON
 // text of their values, e.g. "[true,false]".
 //   node zarr-read.mjs DIR [ARRAY_PATH...]     (default: walk DIR for zarr.json)
+//   node zarr-read.mjs URL ARRAY_PATH...       (an http(s) Zarr store, read with
+//                                               zarrita's FetchStore: HEAD, Range)
 // Use it as an oracle on stores written by another implementation.
 import * as zarr from 'zarrita'
 import FileSystemStore from '@zarrita/storage/fs'
+import FetchStore from '@zarrita/storage/fetch'
 import { readdirSync, statSync, existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { createHash } from 'node:crypto'
 import './zarr-codecs.mjs'
 
 const [dir, ...paths] = process.argv.slice(2)
-if (!dir) { console.error('usage: node zarr-read.mjs DIR [ARRAY_PATH...]'); process.exit(2) }
-const store = new FileSystemStore(dir)
+if (!dir) { console.error('usage: node zarr-read.mjs DIR|URL [ARRAY_PATH...]'); process.exit(2) }
+const remote = /^https?:\/\//.test(dir)
+if (remote && !paths.length) { console.error('zarr-read.mjs: a URL needs the array paths (it cannot be walked)'); process.exit(2) }
+const store = remote ? new FetchStore(dir) : new FileSystemStore(dir)
 const walk = (d) => readdirSync(d).flatMap(n => statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [])
   .concat(existsSync(join(d, 'zarr.json')) || existsSync(join(d, '.zarray')) ? ['/' + relative(dir, d)] : [])
 const targets = paths.length ? paths.map(p => p.startsWith('/') ? p : '/' + p) : [...new Set(walk(dir))].map(p => p === '/' ? '/' : p).sort()

@@ -12,11 +12,16 @@ import (
 
 // runServe runs the node online until the context ends (SIGINT/SIGTERM).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]...", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
+	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]... [--gateway ADDR [--gateway-fetch]]", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
 	fs.Var(&bf.listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces)")
 	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
+	gwAddr := fs.String("gateway", "", "serve the HTTP gateway (/ipfs/CID, /zarr/ROOT/KEY) at ADDR: HOST:PORT, or :PORT for 127.0.0.1 (:0 picks a port)")
+	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
+	}
+	if *gwFetch && *gwAddr == "" {
+		return fmt.Errorf("%w: --gateway-fetch needs --gateway", errUsage)
 	}
 	b, err := bf.open(ctx, online)
 	if err != nil {
@@ -26,18 +31,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if b.node == nil {
 		return fmt.Errorf("serve: needs the embedded node (not --memory or --kubo-rpc)")
 	}
+	var gwURL string
+	if *gwAddr != "" {
+		var stop func()
+		if gwURL, stop, err = startGateway(b.node, *gwAddr, *gwFetch, stderr); err != nil {
+			return err
+		}
+		defer stop()
+	}
 	addrs := make([]string, 0)
 	for _, a := range b.node.Addrs() {
 		addrs = append(addrs, a.String())
 	}
 	if bf.json {
-		if err := printJSON(stdout, map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}); err != nil {
+		out := map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}
+		if gwURL != "" {
+			out["gateway"] = gwURL
+		}
+		if err := printJSON(stdout, out); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(stdout, "peer %s\n", b.node.ID())
 		for _, a := range addrs {
 			fmt.Fprintf(stdout, "listening %s\n", a)
+		}
+		if gwURL != "" {
+			fmt.Fprintf(stdout, "gateway %s\n", gwURL)
 		}
 		fmt.Fprintln(stdout, "serving; interrupt to stop")
 	}

@@ -47,7 +47,7 @@ func commands() []command {
 		{"id", "[--online]", "print the node's peer ID, addresses and agent version", runID, true},
 		{"version", "", "print the tool's version, Go version and commit (also --version)", runVersion, true},
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
-		{"serve", "[--listen MULTIADDR]", "run the node online and serve the repo until interrupted", runServe, true},
+		{"serve", "[--listen MULTIADDR] [--gateway ADDR [--gateway-fetch]]", "run the node online and serve the repo until interrupted; --gateway adds HTTP (/ipfs/, /zarr/)", runServe, true},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
 		{"pin", "[add] CID [--name NAME]", "pin a root (recursively), optionally with a name", runPin, true},
 		{"unpin", "CID", "unpin a root", runUnpin, true},
