@@ -1,25 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 
 	"github.com/gohamt/gohamt/cas"
-	"github.com/gohamt/gohamt/crypt"
-	"github.com/gohamt/gohamt/sharded"
+	"github.com/gohamt/gohamt/internal/dsroot"
 	"github.com/gohamt/gohamt/zarr"
-	"github.com/gohamt/gohamt/zarr/hamtstore"
 	"github.com/ipfs/go-cid"
-	"github.com/ipld/go-ipld-prime/codec/dagcbor"
-	"github.com/ipld/go-ipld-prime/datamodel"
-	"github.com/ipld/go-ipld-prime/node/basicnode"
 )
 
 // openDataset opens the Zarr store under root read-only, whatever kind of
-// root it is.
+// root it is (package dsroot, which the web page uses too).
 func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
-	kind, err := rootKind(ctx, s, root)
+	kind, err := dsroot.Kind(ctx, s, root)
 	if err != nil {
 		return nil, "", err
 	}
@@ -27,52 +20,14 @@ func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.C
 	if err != nil {
 		return nil, "", err
 	}
-	switch {
-	case kind == "hamt" && key != nil:
-		st, err := crypt.Open(ctx, s, root, key, []byte(bf.header), crypt.WithReadOnly())
-		return st, "hamt (encrypted)", err
-	case key != nil:
-		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
+	var opts []dsroot.Option
+	if key != nil {
+		opts = append(opts, dsroot.WithKey(key, []byte(bf.header)))
 	}
-	switch kind {
-	case "hamt":
-		st, err := hamtstore.Open(ctx, s, root, hamtstore.WithReadOnly())
-		return st, kind, err
-	case "sharded_zarr_v1", "sharded_zarr_v2":
-		// Whole shards are cached: a CLI read touches many chunks of
-		// the same shards.
-		st, err := sharded.Open(ctx, s, root, sharded.WithReadOnly(), sharded.WithFullShardReads())
-		return st, kind, err
-	}
-	return nil, kind, fmt.Errorf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind)
+	return dsroot.OpenKind(ctx, s, root, kind, opts...)
 }
 
-// rootKind tells a HAMT root (a 256-entry dag-cbor list) from a sharded
-// manifest (a map with manifest_version) from anything else.
+// rootKind tells a HAMT root from a sharded manifest from anything else.
 func rootKind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
-	if root.Type() != cid.DagCBOR {
-		return "", fmt.Errorf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type()))
-	}
-	b, err := s.Get(ctx, root)
-	if err != nil {
-		return "", err
-	}
-	nb := basicnode.Prototype.Any.NewBuilder()
-	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
-		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)
-	}
-	n := nb.Build()
-	switch n.Kind() {
-	case datamodel.Kind_List:
-		if n.Length() == 256 {
-			return "hamt", nil
-		}
-	case datamodel.Kind_Map:
-		if v, err := n.LookupByString("manifest_version"); err == nil {
-			if s, err := v.AsString(); err == nil {
-				return s, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%s is neither a HAMT root nor a sharded manifest", root)
+	return dsroot.Kind(ctx, s, root)
 }
