@@ -37,6 +37,25 @@ const (
 // ErrInvalidOption: an option was given a value it cannot take.
 var ErrInvalidOption = errors.New("dsroot: invalid option")
 
+// ErrNotDataset: the CID is not a HAMT root or a sharded manifest (a raw
+// block, a UnixFS file, some other dag-cbor). Kind's errors match it.
+var ErrNotDataset = errors.New("not a dataset root")
+
+// notDataset is an ErrNotDataset with its own one-sentence message (the
+// sentinel's words would repeat it).
+type notDataset struct {
+	msg string
+	err error // the decoder's, or nil
+}
+
+func (e *notDataset) Error() string { return e.msg }
+func (e *notDataset) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrNotDataset}
+	}
+	return []error{ErrNotDataset, e.err}
+}
+
 // Option configures Open; see the With* functions. An invalid value makes
 // Open return an error naming the option.
 type Option func(*config) error
@@ -103,7 +122,7 @@ func OpenKind(ctx context.Context, s cas.Store, root cid.Cid, kind string, opts 
 // anything else, which is an error naming the root.
 func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	if root.Type() != cid.DagCBOR {
-		return "", fmt.Errorf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type()))
+		return "", &notDataset{msg: fmt.Sprintf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type()))}
 	}
 	b, err := s.Get(ctx, root)
 	if err != nil {
@@ -111,7 +130,7 @@ func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	}
 	nb := basicnode.Prototype.Any.NewBuilder()
 	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
-		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)
+		return "", &notDataset{msg: fmt.Sprintf("%s: root is not DAG-CBOR: %v", root, err), err: err}
 	}
 	n := nb.Build()
 	switch n.Kind() {
@@ -126,5 +145,5 @@ func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s is neither a HAMT root nor a sharded manifest", root)
+	return "", &notDataset{msg: fmt.Sprintf("%s is neither a HAMT root nor a sharded manifest", root)}
 }
