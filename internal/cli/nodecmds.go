@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/webui"
 	"github.com/gohamt/gohamt/node"
 )
 
 // runServe runs the node online until the context ends (SIGINT/SIGTERM).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]...", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
+	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]... [--gateway HOST:PORT]", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
 	fs.Var(&bf.listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces)")
 	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
+	gateway := fs.String("gateway", "", "serve HTTP on HOST:PORT (host default 127.0.0.1, port 0: any free one): the page at / (docs/cli.md)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -30,14 +32,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	for _, a := range b.node.Addrs() {
 		addrs = append(addrs, a.String())
 	}
+	out := map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}
+	if *gateway != "" {
+		var uiOpts []webui.Option
+		if key, err := bf.key(); err != nil {
+			return err
+		} else if key != nil {
+			uiOpts = append(uiOpts, webui.WithKey(key, []byte(bf.header)))
+		}
+		ui, err := webui.New(b.node, uiOpts...)
+		if err != nil {
+			return err
+		}
+		url, stop, err := listenHTTP(*gateway, ui)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		out["gateway"] = url
+	}
 	if bf.json {
-		if err := printJSON(stdout, map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}); err != nil {
+		if err := printJSON(stdout, out); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(stdout, "peer %s\n", b.node.ID())
 		for _, a := range addrs {
 			fmt.Fprintf(stdout, "listening %s\n", a)
+		}
+		if u, ok := out["gateway"]; ok {
+			fmt.Fprintf(stdout, "gateway %s\n", u)
 		}
 		fmt.Fprintln(stdout, "serving; interrupt to stop")
 	}
