@@ -47,7 +47,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 
-	f.climate = importStore(t, n, climate(t))
+	f.climate = importStore(t, n, climate(t, hostile))
 	if err := n.PinNamed(ctx, f.climate, "climate "+hostile); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func importStore(t testing.TB, n *node.Node, src zarr.ListableStore) cid.Cid {
 }
 
 // Climate's shape: temp[time, lat, lon].
-const nTime, nLat, nLon = 6, 30, 40
+const nTime, nLat, nLon = 6, 90, 120
 
 // climateValue differs with every index, so each time step draws a
 // different image; one element is NaN.
@@ -87,16 +87,18 @@ func climateValue(ti, la, lo int) float32 {
 	if ti == 1 && la == 3 && lo == 4 {
 		return float32(math.NaN())
 	}
-	return float32(250 + 10*float64(ti) + float64(la) - float64(lo)/4 + 5*math.Sin(float64(lo+ti)/5))
+	lat := float64(la) * math.Pi / nLat
+	return float32(240 + 60*math.Sin(lat) + 8*math.Sin(float64(lo)/9-float64(ti)/1.5)*math.Cos(float64(la)/7) + float64(ti))
 }
 
 // climate is an xarray-shaped dataset in memory: coordinates time (days
-// since 2020-01-01), lat and lon beside temp, with hostile attributes.
-func climate(t testing.TB) *zarr.MemoryStore {
+// since 2020-01-01), lat and lon beside temp, with evil (hostile, or "")
+// in the title and attributes of temp.
+func climate(t testing.TB, evil string) *zarr.MemoryStore {
 	t.Helper()
 	ctx := context.Background()
 	st := zarr.NewMemoryStore()
-	if _, err := zarr.CreateGroup(ctx, st, "", map[string]any{"title": "Test climate " + hostile, "Conventions": "CF-1.8"}); err != nil {
+	if _, err := zarr.CreateGroup(ctx, st, "", map[string]any{"title": "Test climate " + evil, "Conventions": "CF-1.8"}); err != nil {
 		t.Fatal(err)
 	}
 	mk := func(name string, cfg zarr.ArrayConfig) *zarr.Array {
@@ -129,9 +131,13 @@ func climate(t testing.TB) *zarr.MemoryStore {
 		lons[i] = float32(i)
 	}
 	must(zarr.Write(ctx, lon, []int{0}, []int{nLon}, lons))
-	temp := mk("temp", zarr.ArrayConfig{Shape: []int{nTime, nLat, nLon}, ChunkShape: []int{1, 16, 16}, DataType: zarr.Float32, FillValue: math.NaN(),
+	attrs := map[string]any{"units": "K", "long_name": "air temperature", "comment": "a test pattern"}
+	if evil != "" {
+		attrs["comment"], attrs["history"] = "a test pattern "+evil, []any{"made by a test", 1, evil}
+	}
+	temp := mk("temp", zarr.ArrayConfig{Shape: []int{nTime, nLat, nLon}, ChunkShape: []int{1, 32, 32}, DataType: zarr.Float32, FillValue: math.NaN(),
 		DimensionNames: []string{"time", "lat", "lon"},
-		Attributes:     map[string]any{"units": "K", "long_name": "air temperature", "comment": hostile, "history": []any{"made by a test", hostile}}})
+		Attributes:     attrs})
 	var vals []float32
 	for ti := range nTime {
 		for la := range nLat {

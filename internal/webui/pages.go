@@ -141,6 +141,7 @@ type step struct {
 // page is what the template gets.
 type page struct {
 	Title    string
+	Heading  string // the node's path, "/" for the root
 	Front    bool
 	Note     string
 	Pins     []pinRow
@@ -178,7 +179,7 @@ func (h *handler) dataset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := root.String()
-	pg := page{Title: path.Join(rs, p), Root: rs, Kind: kind, Crumbs: crumbs(rs, p)}
+	pg := page{Title: path.Join(rs, p), Heading: "/" + p, Root: rs, Kind: kind, Crumbs: crumbs(rs, p)}
 	switch n := node.(type) {
 	case *zarr.Group:
 		pg.IsGroup = true
@@ -307,7 +308,7 @@ func coordLabel(ctx context.Context, st zarr.Store, a *zarr.Array, d, i int) str
 	if strings.Contains(units, " since ") {
 		cal, _ := attrs["calendar"].(string)
 		if t, err := zarr.DecodeTime(v, units, cal); err == nil && len(t) == 1 {
-			return zarr.FormatTime(t[0])
+			return strings.TrimSuffix(zarr.FormatTime(t[0]), "T00:00:00Z") // a date, as xarray shows it
 		}
 	}
 	s := strconv.FormatFloat(v[0], 'g', -1, 64)

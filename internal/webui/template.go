@@ -19,7 +19,7 @@ table { border-collapse: collapse; } td, th { padding: .2em .7em; border-bottom:
 code, .mono { font-family: ui-monospace, monospace; font-size: .92em; }
 .crumbs a { text-decoration: none; } .kind { color: #666; }
 .attr { white-space: pre-wrap; word-break: break-word; max-width: 60em; }
-.steps a, .steps span { display: inline-block; min-width: 2.4em; text-align: center; }
+.steps a, .steps span { display: inline-block; margin-right: .8em; }
 .steps span.off { color: #bbb; } .err { color: #a00; }
 img.slice { image-rendering: pixelated; border: 1px solid #ccc; }
 </style>
@@ -43,7 +43,7 @@ img.slice { image-rendering: pixelated; border: 1px solid #ccc; }
 {{else if not .Note}}<p>No pinned roots.</p>{{end}}
 <form method="get" action="/open"><p><label>Open a root: <input name="ref" size="64" placeholder="CID or /ipfs/CID/PATH"></label> <button>Open</button></p></form>
 {{else if .IsGroup}}
-<h1>Group {{.Title}}</h1>
+<h1>Group {{.Heading}}</h1>
 <h2>Members</h2>
 {{if .Members}}<table id="members">
 <tr><th>name</th><th>type</th><th>shape</th><th>data type</th><th>chunks</th><th>dimensions</th><th>codecs</th></tr>
@@ -53,7 +53,7 @@ img.slice { image-rendering: pixelated; border: 1px solid #ccc; }
 {{else}}<p>No members.</p>{{end}}
 {{template "attrs" .}}
 {{else}}{{with .Array}}
-<h1>Array {{$.Title}}</h1>
+<h1>Array {{$.Heading}}</h1>
 <table id="array">
 <tr><th>shape</th><td>{{.Shape}}</td></tr>
 <tr><th>data type</th><td>{{.DType}}</td></tr>
@@ -66,8 +66,8 @@ img.slice { image-rendering: pixelated; border: 1px solid #ccc; }
 <h2>Slice</h2>
 {{if .Steps}}<div class="steps" id="steps">
 {{range .Steps}}<p><b>{{.Dim}}</b> {{.Index}} of 0…{{.Max}}{{with .Label}} = {{.}}{{end}}<br>
-{{if .First}}<a href="{{.First}}" title="first">«</a> <a href="{{.Prev}}" rel="prev" title="previous">‹</a>{{else}}<span class="off">«</span> <span class="off">‹</span>{{end}}
-{{if .Next}}<a href="{{.Next}}" rel="next" title="next">›</a> <a href="{{.Last}}" title="last">»</a>{{else}}<span class="off">›</span> <span class="off">»</span>{{end}}</p>
+{{if .First}}<a href="{{.First}}">« first</a> <a href="{{.Prev}}" rel="prev">‹ previous</a>{{else}}<span class="off">« first</span> <span class="off">‹ previous</span>{{end}}
+{{if .Next}}<a href="{{.Next}}" rel="next">next ›</a> <a href="{{.Last}}">last »</a>{{else}}<span class="off">next ›</span> <span class="off">last »</span>{{end}}</p>
 {{end}}
 <form method="get" action="{{.FormAction}}"><p>{{range .Steps}}<label>{{.Dim}} <input type="number" name="i" min="0" max="{{.Max}}" value="{{.Index}}"></label> {{end}}<button>Show</button></p></form>
 </div>{{end}}

@@ -139,7 +139,7 @@ func TestWebUIPages(t *testing.T) {
 	for _, root := range []string{f.climate.String(), f.shards.String()} {
 		base := srv.URL + "/dataset/" + root + "/temp"
 		p0 := mustGet(t, base)
-		contains(t, "temp at time 0", p0, "<td>[6, 30, 40]</td>", "<td>time, lat, lon</td>", "rows: lat (30), columns: lon (40)",
+		contains(t, "temp at time 0", p0, "<td>[6, 90, 120]</td>", "<td>time, lat, lon</td>", "rows: lat (90), columns: lon (120)",
 			"<b>time</b> 0 of 0…5 = 2020-01-01", `rel="next"`, `href="/dataset/`+root+`/temp?i=1"`, `href="/dataset/`+root+`/temp?i=5"`,
 			`<input type="number" name="i" min="0" max="5" value="0">`, `src="/slice/`+root+`/temp?i=0"`)
 		if strings.Contains(p0, `rel="prev"`) {
@@ -149,9 +149,9 @@ func TestWebUIPages(t *testing.T) {
 		contains(t, "temp at time 2", p2, "<b>time</b> 2 of 0…5 = 2020-01-03", `href="/dataset/`+root+`/temp?i=1"`, `href="/dataset/`+root+`/temp?i=3"`, `src="/slice/`+root+`/temp?i=2"`)
 		im0, b0 := slicePNG(t, srv.URL, p0)
 		_, b2 := slicePNG(t, srv.URL, p2)
-		// 30×40 scaled by ceil(256/40) = 7.
-		if b := im0.Bounds(); b.Dx() != 280 || b.Dy() != 210+render.LegendHeight {
-			t.Errorf("temp image is %v, want 280x%d", b, 210+render.LegendHeight)
+		// 90×120 scaled by ceil(256/120) = 3.
+		if b := im0.Bounds(); b.Dx() != 360 || b.Dy() != 270+render.LegendHeight {
+			t.Errorf("temp image is %v, want 360x%d", b, 270+render.LegendHeight)
 		}
 		if b0 == b2 {
 			t.Error("time steps 0 and 2 draw the same image")
