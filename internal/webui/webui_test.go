@@ -319,3 +319,66 @@ func TestWebUIOptions(t *testing.T) {
 		t.Errorf("nil store: %v", err)
 	}
 }
+
+// TestWebUIConcurrentSlices: many slices asked for at once, across roots
+// (more than the open-root cache keeps) and through one drawing slot, all
+// arrive and differ by time step.
+func TestWebUIConcurrentSlices(t *testing.T) {
+	f := newFixture(t)
+	srv := f.serve(t, WithMaxConcurrentImages(1))
+	roots := []string{f.climate.String(), f.shards.String()}
+	type result struct {
+		key  string
+		body string
+		err  string
+	}
+	out := make(chan result)
+	n := 0
+	for _, root := range roots {
+		for ti := range nTime {
+			n++
+			go func() {
+				u := srv.URL + "/slice/" + root + "/temp?i=" + strconv.Itoa(ti)
+				resp, err := http.Get(u)
+				if err != nil {
+					out <- result{err: err.Error()}
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusOK {
+					out <- result{err: u + ": " + resp.Status}
+					return
+				}
+				out <- result{key: root + strconv.Itoa(ti), body: string(b)}
+			}()
+		}
+	}
+	// A zarrita page in between: a third root through the cache.
+	mustGet(t, srv.URL+"/dataset/"+f.zarrita.String()+"/f32_bytes")
+	byStep := map[int]map[string]bool{}
+	for range n {
+		r := <-out
+		if r.err != "" {
+			t.Error(r.err)
+			continue
+		}
+		ti, _ := strconv.Atoi(r.key[len(r.key)-1:])
+		if byStep[ti] == nil {
+			byStep[ti] = map[string]bool{}
+		}
+		byStep[ti][r.body] = true
+	}
+	seen := map[string]bool{}
+	for ti, bodies := range byStep {
+		if len(bodies) != 1 {
+			t.Errorf("time %d: the HAMT and the sharded root drew %d different images", ti, len(bodies))
+		}
+		for b := range bodies {
+			if seen[b] {
+				t.Errorf("time %d draws the image of another step", ti)
+			}
+			seen[b] = true
+		}
+	}
+}
