@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,12 +28,16 @@ func gatewayAddr(addr string) (string, error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%w: --gateway %q: the port must be a number from 0 to 65535", errUsage, addr)
+	}
 	return net.JoinHostPort(host, port), nil
 }
 
-// startGateway serves the node's gateway on addr until stop is called and
+// startGateway serves the node's gateway (/ipfs/, /zarr/) and the page ui
+// (everything else: /, /dataset/…) on addr until stop is called, and
 // returns its base URL ("http://127.0.0.1:PORT").
-func startGateway(n *node.Node, addr string, fetch bool, stderr io.Writer) (url string, stop func(), err error) {
+func startGateway(n *node.Node, addr string, fetch bool, ui http.Handler, stderr io.Writer) (url string, stop func(), err error) {
 	addr, err = gatewayAddr(addr)
 	if err != nil {
 		return "", nil, err
@@ -51,7 +56,12 @@ func startGateway(n *node.Node, addr string, fetch bool, stderr io.Writer) (url 
 	}
 	// Slow or idle clients cannot hold connections open forever; the
 	// gateway bounds each request's wait for data itself.
-	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	mux := http.NewServeMux()
+	for _, p := range []string{"/ipfs/", "/ipns/", "/zarr/"} {
+		mux.Handle(p, g)
+	}
+	mux.Handle("/", ui)
+	srv := &http.Server{Handler: mux, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/webui"
 	"github.com/gohamt/gohamt/node"
 )
 
@@ -31,23 +32,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if b.node == nil {
 		return fmt.Errorf("serve: needs the embedded node (not --memory or --kubo-rpc)")
 	}
-	var gwURL string
-	if *gwAddr != "" {
-		var stop func()
-		if gwURL, stop, err = startGateway(b.node, *gwAddr, *gwFetch, stderr); err != nil {
-			return err
-		}
-		defer stop()
-	}
 	addrs := make([]string, 0)
 	for _, a := range b.node.Addrs() {
 		addrs = append(addrs, a.String())
 	}
-	if bf.json {
-		out := map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}
-		if gwURL != "" {
-			out["gateway"] = gwURL
+	out := map[string]any{"peer_id": b.node.ID().String(), "addrs": addrs}
+	if *gwAddr != "" {
+		var uiOpts []webui.Option
+		if key, err := bf.key(); err != nil {
+			return err
+		} else if key != nil {
+			uiOpts = append(uiOpts, webui.WithKey(key, []byte(bf.header)))
 		}
+		ui, err := webui.New(b.node, uiOpts...)
+		if err != nil {
+			return err
+		}
+		url, stop, err := startGateway(b.node, *gwAddr, *gwFetch, ui, stderr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		out["gateway"] = url
+	}
+	if bf.json {
 		if err := printJSON(stdout, out); err != nil {
 			return err
 		}
@@ -56,8 +64,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		for _, a := range addrs {
 			fmt.Fprintf(stdout, "listening %s\n", a)
 		}
-		if gwURL != "" {
-			fmt.Fprintf(stdout, "gateway %s\n", gwURL)
+		if u, ok := out["gateway"]; ok {
+			fmt.Fprintf(stdout, "gateway %s\n", u)
 		}
 		fmt.Fprintln(stdout, "serving; interrupt to stop")
 	}

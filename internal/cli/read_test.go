@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gohamt/gohamt/internal/render"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/gohamt/gohamt/zarr/codec"
 )
@@ -209,28 +210,28 @@ print(a.dtype.str, a.shape, repr(float(a[3, 2, 4])), bool(numpy.isnan(a[1, 1, 1]
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 3×5 scaled by 52 (256/5, rounded up; at most maxScale 32): 32 px a
+	// 3×5 scaled by 52 (256/5, rounded up; at most render.MaxScale 32): 32 px a
 	// cell; the legend needs 200 px.
-	const s = maxScale
-	if b := m.Bounds(); b.Dx() != 200 || b.Dy() != 3*s+legendHeight {
-		t.Fatalf("png is %v, want 200x%d", b, 3*s+legendHeight)
+	const s = render.MaxScale
+	if b := m.Bounds(); b.Dx() != 200 || b.Dy() != 3*s+render.LegendHeight {
+		t.Fatalf("png is %v, want 200x%d", b, 3*s+render.LegendHeight)
 	}
 	if _, _, _, a := m.At(1*s+s/2, 1*s+s/2).RGBA(); a != 0 {
 		t.Errorf("NaN pixel has alpha %d, want transparent", a)
 	}
-	lo, hi := viridis(0), viridis(1)
+	lo, hi := render.Viridis(0), render.Viridis(1)
 	if r, g, b, _ := m.At(0, 0).RGBA(); uint8(r>>8) != lo.R || uint8(g>>8) != lo.G || uint8(b>>8) != lo.B {
 		t.Errorf("min pixel is %d,%d,%d, want viridis(0) %v", r>>8, g>>8, b>>8, lo)
 	}
 	if r, g, b, _ := m.At(5*s-1, 3*s-1).RGBA(); uint8(r>>8) != hi.R || uint8(g>>8) != hi.G || uint8(b>>8) != hi.B {
 		t.Errorf("max pixel is %d,%d,%d, want viridis(1) %v", r>>8, g>>8, b>>8, hi)
 	}
-	if r, g, b, _ := m.At(1, 3*s+legendHeight-1).RGBA(); r>>8 != 255 || g>>8 != 255 || b>>8 != 255 {
+	if r, g, b, _ := m.At(1, 3*s+render.LegendHeight-1).RGBA(); r>>8 != 255 || g>>8 != 255 || b>>8 != 255 {
 		t.Errorf("legend background is %d,%d,%d, want white", r>>8, g>>8, b>>8)
 	}
 	// Text in the legend: some dark pixels under the bar.
 	dark := 0
-	for y := 3*s + 16; y < 3*s+legendHeight; y++ {
+	for y := 3*s + 16; y < 3*s+render.LegendHeight; y++ {
 		for x := range 200 {
 			if r, _, _, _ := m.At(x, y).RGBA(); r>>8 < 80 {
 				dark++

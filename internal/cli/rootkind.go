@@ -5,13 +5,12 @@ import (
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/dsroot"
-	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/ipfs/go-cid"
 )
 
 // openDataset opens the Zarr store under root read-only, whatever kind of
-// root it is (internal/dsroot, which the gateway's /zarr/ shares).
+// root it is (package dsroot, which the web page uses too).
 func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.Cid) (zarr.ListableStore, string, error) {
 	kind, err := dsroot.Kind(ctx, s, root)
 	if err != nil {
@@ -21,9 +20,11 @@ func (bf *backendFlags) openDataset(ctx context.Context, s cas.Store, root cid.C
 	if err != nil {
 		return nil, "", err
 	}
-	// Whole shards are cached: a CLI read touches many chunks of the same
-	// shards.
-	return dsroot.OpenKind(ctx, s, root, kind, key, []byte(bf.header), sharded.WithFullShardReads())
+	var opts []dsroot.Option
+	if key != nil {
+		opts = append(opts, dsroot.WithKey(key, []byte(bf.header)))
+	}
+	return dsroot.OpenKind(ctx, s, root, kind, opts...)
 }
 
 // rootKind tells a HAMT root from a sharded manifest from anything else.

@@ -1,7 +1,11 @@
-// Package dsroot opens a dataset root as a read-only Zarr store, whatever
-// kind of root it is: a py-hamt HAMT (plain or encrypted) or a sharded
-// manifest (v1 or v2). The CLI's REF reading and the gateway's /zarr/
-// share it, so that both see the same datasets the same way.
+// Package dsroot opens the Zarr store under a dataset root CID, whatever
+// kind of root it is: a HAMT (plain, or encrypted with package crypt) or a
+// sharded manifest (v1 or v2). The CLI's reading commands and the web page
+// (internal/webui) open roots through it, so both accept the same roots and
+// say the same things about the ones they cannot open.
+//
+//	st, kind, err := dsroot.Open(ctx, store, root)
+//	st, kind, err = dsroot.Open(ctx, store, root, dsroot.WithKey(key, header))
 package dsroot
 
 import (
@@ -21,22 +25,104 @@ import (
 	"github.com/ipld/go-ipld-prime/node/basicnode"
 )
 
-// ErrNotDataset: the root is not one this package can open (another codec,
-// or a dag-cbor value that is neither a HAMT root nor a sharded manifest).
-var ErrNotDataset = errors.New("not a dataset root")
-
-// The kinds Kind reports besides a manifest's own version string.
+// The kinds Kind reports.
 const (
-	HAMT          = "hamt"
-	HAMTEncrypted = "hamt (encrypted)"
+	HAMT      = "hamt"
+	ShardedV1 = "sharded_zarr_v1"
+	ShardedV2 = "sharded_zarr_v2"
+	// Encrypted is the kind Open reports for a HAMT opened with WithKey.
+	Encrypted = "hamt (encrypted)"
 )
 
+// ErrInvalidOption: an option was given a value it cannot take.
+var ErrInvalidOption = errors.New("dsroot: invalid option")
+
+// ErrNotDataset: the CID is not a HAMT root or a sharded manifest (a raw
+// block, a UnixFS file, some other dag-cbor). Kind's errors match it.
+var ErrNotDataset = errors.New("not a dataset root")
+
+// notDataset is an ErrNotDataset with its own one-sentence message (the
+// sentinel's words would repeat it).
+type notDataset struct {
+	msg string
+	err error // the decoder's, or nil
+}
+
+func (e *notDataset) Error() string { return e.msg }
+func (e *notDataset) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrNotDataset}
+	}
+	return []error{ErrNotDataset, e.err}
+}
+
+// Option configures Open; see the With* functions. An invalid value makes
+// Open return an error naming the option.
+type Option func(*config) error
+
+type config struct {
+	key, header []byte
+}
+
+func defaults() config { return config{} }
+
+// WithKey opens an encrypted HAMT (package crypt) with key (32 bytes) and
+// the header it was written with. Default: no key, so the root must be a
+// plain HAMT or a sharded manifest; with a key it must be a HAMT.
+func WithKey(key, header []byte) Option {
+	return func(c *config) error {
+		if len(key) == 0 {
+			return fmt.Errorf("%w: WithKey: empty key", ErrInvalidOption)
+		}
+		c.key, c.header = key, header
+		return nil
+	}
+}
+
+// Open opens the Zarr store under root read-only and says what kind of
+// root it is (one of the kind constants).
+func Open(ctx context.Context, s cas.Store, root cid.Cid, opts ...Option) (zarr.ListableStore, string, error) {
+	kind, err := Kind(ctx, s, root)
+	if err != nil {
+		return nil, "", err
+	}
+	return OpenKind(ctx, s, root, kind, opts...)
+}
+
+// OpenKind is Open for a root whose Kind is already known.
+func OpenKind(ctx context.Context, s cas.Store, root cid.Cid, kind string, opts ...Option) (zarr.ListableStore, string, error) {
+	c := defaults()
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, "", err
+		}
+	}
+	switch {
+	case kind == HAMT && c.key != nil:
+		st, err := crypt.Open(ctx, s, root, c.key, c.header, crypt.WithReadOnly())
+		return st, Encrypted, err
+	case c.key != nil:
+		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
+	}
+	switch kind {
+	case HAMT:
+		st, err := hamtstore.Open(ctx, s, root, hamtstore.WithReadOnly())
+		return st, kind, err
+	case ShardedV1, ShardedV2:
+		// Whole shards are cached: a reader touches many chunks of the
+		// same shards.
+		st, err := sharded.Open(ctx, s, root, sharded.WithReadOnly(), sharded.WithFullShardReads())
+		return st, kind, err
+	}
+	return nil, kind, fmt.Errorf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind)
+}
+
 // Kind tells a HAMT root (a 256-entry dag-cbor list) from a sharded
-// manifest (a map with manifest_version, whose value it returns) from
-// anything else.
+// manifest (a map with manifest_version, whose value is the kind) from
+// anything else, which is an error naming the root.
 func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	if root.Type() != cid.DagCBOR {
-		return "", notDataset(fmt.Sprintf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type())))
+		return "", &notDataset{msg: fmt.Sprintf("%s is not a dataset root: codec %s, want dag-cbor", root, cas.Codec(root.Type()))}
 	}
 	b, err := s.Get(ctx, root)
 	if err != nil {
@@ -45,11 +131,11 @@ func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 	if len(b) > cas.MaxBlockSize {
 		// Neither a HAMT node nor a manifest is that large, and decoding
 		// a hostile one (10^8 list entries) would take gigabytes.
-		return "", notDataset(fmt.Sprintf("%s is not a dataset root: a block of %d bytes, over the %d-byte block limit", root, len(b), cas.MaxBlockSize))
+		return "", &notDataset{msg: fmt.Sprintf("%s is not a dataset root: a block of %d bytes, over the %d-byte block limit", root, len(b), cas.MaxBlockSize)}
 	}
 	nb := basicnode.Prototype.Any.NewBuilder()
 	if err := dagcbor.Decode(nb, bytes.NewReader(b)); err != nil {
-		return "", fmt.Errorf("%s: root is not DAG-CBOR: %w", root, err)
+		return "", &notDataset{msg: fmt.Sprintf("%s: root is not DAG-CBOR: %v", root, err), err: err}
 	}
 	n := nb.Build()
 	switch n.Kind() {
@@ -64,43 +150,5 @@ func Kind(ctx context.Context, s cas.Store, root cid.Cid) (string, error) {
 			}
 		}
 	}
-	return "", notDataset(fmt.Sprintf("%s is neither a HAMT root nor a sharded manifest", root))
+	return "", &notDataset{msg: fmt.Sprintf("%s is neither a HAMT root nor a sharded manifest", root)}
 }
-
-// Open opens the Zarr store under root read-only and says what kind of
-// root it is. With a key (and its header) the root must be an encrypted
-// HAMT; shardedOpts go to sharded.Open after WithReadOnly.
-func Open(ctx context.Context, s cas.Store, root cid.Cid, key, header []byte, shardedOpts ...sharded.Option) (zarr.ListableStore, string, error) {
-	kind, err := Kind(ctx, s, root)
-	if err != nil {
-		return nil, "", err
-	}
-	return OpenKind(ctx, s, root, kind, key, header, shardedOpts...)
-}
-
-// OpenKind is Open for a root whose kind the caller has from Kind.
-func OpenKind(ctx context.Context, s cas.Store, root cid.Cid, kind string, key, header []byte, shardedOpts ...sharded.Option) (zarr.ListableStore, string, error) {
-	switch {
-	case kind == HAMT && key != nil:
-		st, err := crypt.Open(ctx, s, root, key, header, crypt.WithReadOnly())
-		return st, HAMTEncrypted, err
-	case key != nil:
-		return nil, kind, fmt.Errorf("%s: a %s root is not an encrypted store", root, kind)
-	}
-	switch kind {
-	case HAMT:
-		st, err := hamtstore.Open(ctx, s, root, hamtstore.WithReadOnly())
-		return st, kind, err
-	case sharded.ManifestV1, sharded.ManifestV2:
-		st, err := sharded.Open(ctx, s, root, append([]sharded.Option{sharded.WithReadOnly()}, shardedOpts...)...)
-		return st, kind, err
-	}
-	return nil, kind, notDataset(fmt.Sprintf("%s: a %s root cannot be opened as a Zarr store by this command", root, kind))
-}
-
-// notDataset is an ErrNotDataset whose message is one sentence, without
-// the sentinel's words appended (the CLI prints it as it always has).
-type notDataset string
-
-func (e notDataset) Error() string        { return string(e) }
-func (e notDataset) Is(target error) bool { return target == ErrNotDataset }

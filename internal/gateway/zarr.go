@@ -14,7 +14,6 @@ import (
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/dsroot"
-	"github.com/gohamt/gohamt/sharded"
 	"github.com/gohamt/gohamt/zarr"
 	"github.com/ipfs/go-cid"
 )
@@ -160,7 +159,7 @@ func (z *zarrHandler) store(ctx context.Context, root cid.Cid) (zarr.ListableSto
 	d.once.Do(func() {
 		// Whole shards are cached: Zarr clients read many chunks of the
 		// same shard.
-		d.st, _, d.err = dsroot.Open(ctx, z.cs, root, nil, nil, sharded.WithFullShardReads())
+		d.st, _, d.err = dsroot.Open(ctx, z.cs, root)
 	})
 	if d.err != nil {
 		z.mu.Lock()

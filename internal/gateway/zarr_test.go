@@ -81,7 +81,7 @@ func TestZarrKeys(t *testing.T) {
 	url := serve(t, n)
 	for name, root := range map[string]cid.Cid{"hamt": hamtRoot, "sharded": shardedRoot} {
 		t.Run(name, func(t *testing.T) {
-			st, _, err := dsroot.Open(ctx, n, root, nil, nil)
+			st, _, err := dsroot.Open(ctx, n, root)
 			if err != nil {
 				t.Fatal(err)
 			}
