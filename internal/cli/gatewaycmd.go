@@ -17,19 +17,20 @@ import (
 
 // gatewayAddr completes serve's --gateway ADDR: a missing host is
 // 127.0.0.1 (":8080", "8080"), never all interfaces by accident.
-func gatewayAddr(addr string) (string, error) {
+func gatewayAddr(given string) (string, error) {
+	addr := given
 	if !strings.Contains(addr, ":") {
 		addr = ":" + addr
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("%w: --gateway %q: want HOST:PORT or :PORT (%v)", errUsage, addr, err)
+		return "", fmt.Errorf("%w: --gateway %q: want HOST:PORT or :PORT (%v)", errUsage, given, err)
 	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", fmt.Errorf("%w: --gateway %q: the port must be a number from 0 to 65535", errUsage, addr)
+		return "", fmt.Errorf("%w: --gateway %q: want HOST:PORT or :PORT, with a port from 0 to 65535", errUsage, given)
 	}
 	return net.JoinHostPort(host, port), nil
 }

@@ -24,6 +24,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if *gwFetch && *gwAddr == "" {
 		return fmt.Errorf("%w: --gateway-fetch needs --gateway", errUsage)
 	}
+	if *gwAddr != "" {
+		if _, err := gatewayAddr(*gwAddr); err != nil {
+			return err // before the node starts
+		}
+	}
 	b, err := bf.open(ctx, online)
 	if err != nil {
 		return err
