@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/unixfsadd"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
@@ -47,7 +48,7 @@ func runCat(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	dag := dagService{ctx: ctx, b: bio}
+	dag := unixfsadd.DAG(bio)
 	nd, err := resolveUnixFS(ctx, dag, root, segs)
 	if err != nil {
 		return err
@@ -88,7 +89,7 @@ func getUnixFS(ctx context.Context, bf *backendFlags, ref, out string, stdout, s
 	if err != nil {
 		return err
 	}
-	dag := dagService{ctx: ctx, b: bio}
+	dag := unixfsadd.DAG(bio)
 	nd, err := resolveUnixFS(ctx, dag, root, segs)
 	if err != nil {
 		if errors.Is(err, errNotUnixFS) && len(segs) == 0 {
