@@ -381,6 +381,10 @@ func (s *server) dagImport(c *call) error {
 		}
 		st, err := unixfsadd.ImportCAR(c.ctx, br, s.dag, name, limit, nil)
 		if err != nil {
+			if errors.Is(err, cas.ErrCorrupt) || errors.Is(err, cas.ErrUnsupportedCID) {
+				// A block that does not match its CID is bad input.
+				return &apiError{status: 400, code: 1, msg: err.Error(), err: err}
+			}
 			return err
 		}
 		for _, r := range st.Roots {

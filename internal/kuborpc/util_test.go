@@ -81,3 +81,5 @@ func (r *rpcNode) mustIPFS(t testing.TB, stdin []byte, args ...string) string {
 	}
 	return strings.TrimSpace(out)
 }
+
+func kuborpcAgent(v string) kuborpc.Option { return kuborpc.WithAgentVersion(v) }
