@@ -154,7 +154,7 @@ func classify(err error, b *body) *apiError {
 	if errors.Is(err, unixfsadd.ErrNotCAR) || errors.Is(err, unixfsadd.ErrBlockTooBig) {
 		return &apiError{status: http.StatusBadRequest, code: 1, msg: err.Error(), err: err}
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "multipart:") {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, unixfsadd.ErrTruncated) || strings.Contains(err.Error(), "multipart:") {
 		return &apiError{status: http.StatusBadRequest, code: 1, msg: "bad multipart body: " + err.Error(), err: err}
 	}
 	if b != nil && b.err != nil {

@@ -306,8 +306,17 @@ type countReader struct {
 	progress func(name string, done int64, n int)
 }
 
+// ErrTruncated is wrapped by Add's error for a file whose reader ended
+// early (io.ErrUnexpectedEOF: a multipart body cut in the middle of a
+// part). The chunker would take that for the short last chunk of a
+// complete file.
+var ErrTruncated = errors.New("file content ends early")
+
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("%s: %w", c.name, ErrTruncated)
+	}
 	c.n += int64(n)
 	if c.progress != nil && n > 0 {
 		c.progress(c.name, c.n, n)
