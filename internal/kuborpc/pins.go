@@ -257,16 +257,25 @@ type gcKey struct {
 	Key cidLink
 }
 
+// repoGC is Kubo's repo gc; stats=true (a gohamt extension, which the
+// ipfs CLI never sends) adds a last line {"Stats":{"Kept","Removed","Bytes"}}.
 func (s *server) repoGC(c *call) error {
+	stats, err := c.flag("stats", false)
+	if err != nil {
+		return err
+	}
 	c.start(chunked, "")
 	var first error
-	_, err := s.n.GCFunc(c.ctx, func(id cid.Cid) {
+	st, err := s.n.GCFunc(c.ctx, func(id cid.Cid) {
 		if first == nil {
 			first = c.emit(gcKey{cidLink{id.String()}})
 		}
 	})
 	if err != nil {
 		return err
+	}
+	if first == nil && stats {
+		first = c.emit(struct{ Stats blockstore.GCStats }{st})
 	}
 	return first
 }
