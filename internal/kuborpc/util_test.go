@@ -3,6 +3,7 @@ package kuborpc_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -83,3 +84,5 @@ func (r *rpcNode) mustIPFS(t testing.TB, stdin []byte, args ...string) string {
 }
 
 func kuborpcAgent(v string) kuborpc.Option { return kuborpc.WithAgentVersion(v) }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
