@@ -71,19 +71,26 @@ type GCStats struct {
 // local blocks: if a pinned DAG is incomplete GC fails and deletes nothing.
 // Values put and not pinned are garbage; Put waits while GC runs.
 func (s *Store) GC(ctx context.Context) (GCStats, error) {
+	return s.GCFunc(ctx, nil)
+}
+
+// GCFunc is [Store.GC], calling removed (when not nil) with each block it
+// deletes, as it deletes it: for callers that list them, as Kubo's repo gc
+// does.
+func (s *Store) GCFunc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) {
 	if err := s.readOnly("gc", cid.Undef); err != nil {
 		return GCStats{}, err
 	}
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
-	st, err := s.gc(ctx)
+	st, err := s.gc(ctx, removed)
 	if err != nil {
 		return st, &cas.Error{Op: "gc", Err: err}
 	}
 	return st, nil
 }
 
-func (s *Store) gc(ctx context.Context) (GCStats, error) {
+func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) {
 	var st GCStats
 	p, err := s.pins(ctx)
 	if err != nil {
@@ -134,6 +141,9 @@ func (s *Store) gc(ctx context.Context) (GCStats, error) {
 			return st, fmt.Errorf("delete %s: %w", c, err)
 		}
 		st.Removed++
+		if removed != nil {
+			removed(c)
+		}
 	}
 	if gcd, ok := s.dstore.(ds.GCDatastore); ok && st.Removed > 0 {
 		if err := gcd.CollectGarbage(ctx); err != nil {

@@ -2,41 +2,25 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
-	"github.com/gohamt/gohamt/cas"
-	chunker "github.com/ipfs/boxo/chunker"
+	"github.com/gohamt/gohamt/internal/unixfsadd"
 	"github.com/ipfs/boxo/files"
-	"github.com/ipfs/boxo/ipld/merkledag"
-	"github.com/ipfs/boxo/ipld/unixfs"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
-	uio "github.com/ipfs/boxo/ipld/unixfs/io"
 	"github.com/ipfs/go-cid"
-	ipld "github.com/ipfs/go-ipld-format"
-	mh "github.com/multiformats/go-multihash"
 )
 
-// The import settings of `ipfs add --cid-version=1 --raw-leaves
-// --chunker=size-1048576` with Kubo's defaults for the rest: balanced
-// layout, 174 links per file node, basic directories that become HAMT
-// shards (fanout 256) when their links' estimated size passes boxo's
-// threshold (256 KiB, Kubo's Import.UnixFSHAMTDirectorySizeThreshold).
-// The same importer (boxo's) with the same settings gives the same CIDs.
-const (
-	addChunkSize = cas.ChunkSize
-	addHAMTWidth = 256
-)
-
-// addHashes are the hash functions add takes, by Kubo's names.
-var addHashes = map[string]uint64{"blake3": cas.BLAKE3, "sha2-256": mh.SHA2_256}
+// add uses gohamt's import settings (unixfsadd's defaults): those of `ipfs
+// add --cid-version=1 --raw-leaves --chunker=size-1048576` with Kubo's
+// defaults for the rest: balanced layout, 174 links per file node, basic
+// directories that become HAMT shards (fanout 256) when their links'
+// estimated size passes boxo's threshold (256 KiB, Kubo's
+// Import.UnixFSHAMTDirectorySizeThreshold). The same importer (boxo's)
+// with the same settings gives the same CIDs.
 
 // runAdd stores files and folders as UnixFS and pins the root.
 func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
@@ -56,11 +40,10 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	code, ok := addHashes[*hash]
+	code, ok := unixfsadd.Hashes[*hash]
 	if !ok {
 		return fmt.Errorf("%w: --hash %q: want blake3 or sha2-256", errUsage, *hash)
 	}
-	builder := cid.V1Builder{Codec: cid.DagProtobuf, MhType: code, MhLength: -1}
 	// Check every argument before storing anything.
 	var total int64
 	for _, p := range pos {
@@ -81,8 +64,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	}
 	bar := newProgress(stderr, "add", total, bf.json)
 	defer bar.Finish()
-	a := &adder{ctx: ctx, dag: dagService{ctx: ctx, b: bio}, builder: builder, bar: bar, hidden: *hidden}
-	a.emit = func(id cid.Cid, name string, size int64, root bool) error {
+	emit := func(id cid.Cid, name string, size int64, root bool) error {
 		switch {
 		case bf.json:
 			return printJSON(stdout, map[string]any{"cid": id.String(), "name": name, "size": size})
@@ -95,6 +77,13 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		_, err := fmt.Fprintf(stdout, "added %s %s\n", id, name)
 		return err
 	}
+	ua, err := unixfsadd.New(unixfsadd.DAG(bio), unixfsadd.WithHash(code),
+		unixfsadd.WithEmit(func(e unixfsadd.Entry) error { return emit(e.Node.Cid(), e.Name, e.Bytes, false) }),
+		unixfsadd.WithProgress(func(_ string, _ int64, n int) { bar.Add(int64(n)) }))
+	if err != nil {
+		return err
+	}
+	a := &adder{ctx: ctx, ua: ua, hidden: *hidden, emit: emit}
 	for _, p := range pos {
 		root, err := a.addPath(p)
 		if err != nil {
@@ -145,15 +134,12 @@ func treeSize(p string, hidden bool) (int64, error) {
 	return n, err
 }
 
-// adder imports one tree at a time through boxo's importer, emitting an
-// entry for each file and folder once stored (a folder after its contents).
+// adder imports the arguments, one tree at a time.
 type adder struct {
-	ctx     context.Context
-	dag     ipld.DAGService
-	builder cid.Builder
-	bar     *progress
-	hidden  bool
-	emit    func(id cid.Cid, name string, size int64, root bool) error
+	ctx    context.Context
+	ua     *unixfsadd.Adder
+	hidden bool
+	emit   func(id cid.Cid, name string, size int64, root bool) error
 }
 
 func (a *adder) addPath(p string) (cid.Cid, error) {
@@ -174,7 +160,7 @@ func (a *adder) addPath(p string) (cid.Cid, error) {
 	if name == string(filepath.Separator) || name == "." {
 		name = ""
 	}
-	nd, size, err := a.addNode(name, f)
+	nd, size, err := a.ua.Add(a.ctx, name, f)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -182,100 +168,4 @@ func (a *adder) addPath(p string) (cid.Cid, error) {
 		name = nd.Cid().String()
 	}
 	return nd.Cid(), a.emit(nd.Cid(), name, size, true)
-}
-
-// addNode stores f, named name within the argument (its path as printed),
-// and returns its root node and content size. The caller emits f itself.
-func (a *adder) addNode(name string, f files.Node) (ipld.Node, int64, error) {
-	switch f := f.(type) {
-	case files.Directory:
-		return a.addDir(name, f)
-	case *files.Symlink:
-		data, err := unixfs.SymlinkData(f.Target)
-		if err != nil {
-			return nil, 0, err
-		}
-		nd := merkledag.NodeWithData(data)
-		if err := nd.SetCidBuilder(a.builder); err != nil {
-			return nil, 0, err
-		}
-		return nd, 0, a.dag.Add(a.ctx, nd)
-	case files.File:
-		return a.addFile(name, f)
-	}
-	return nil, 0, fmt.Errorf("add: %s: not a file, folder or symbolic link", name)
-}
-
-func (a *adder) addFile(name string, f files.File) (ipld.Node, int64, error) {
-	cr := &countReader{r: f, bar: a.bar}
-	buf := ipld.NewBufferedDAG(a.ctx, a.dag)
-	params := helpers.DagBuilderParams{
-		Dagserv:    buf,
-		RawLeaves:  true,
-		Maxlinks:   helpers.DefaultLinksPerBlock,
-		CidBuilder: a.builder,
-	}
-	db, err := params.New(chunker.NewSizeSplitter(cr, addChunkSize))
-	if err != nil {
-		return nil, 0, fmt.Errorf("add %s: %w", name, err)
-	}
-	nd, err := balanced.Layout(db)
-	if err == nil {
-		err = buf.Commit()
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("add %s: %w", name, err)
-	}
-	return nd, cr.n, nil
-}
-
-func (a *adder) addDir(name string, d files.Directory) (ipld.Node, int64, error) {
-	dir, err := uio.NewDirectory(a.dag, uio.WithCidBuilder(a.builder), uio.WithMaxLinks(0), uio.WithMaxHAMTFanout(addHAMTWidth))
-	if err != nil {
-		return nil, 0, err
-	}
-	var total int64
-	it := d.Entries()
-	for it.Next() {
-		child := path.Join(name, it.Name())
-		nd, size, err := a.addNode(child, it.Node())
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := dir.AddChild(a.ctx, it.Name(), nd); err != nil {
-			return nil, 0, fmt.Errorf("add %s: %w", child, err)
-		}
-		total += size
-		if err := a.emit(nd.Cid(), child, size, false); err != nil {
-			return nil, 0, err
-		}
-	}
-	if err := it.Err(); err != nil {
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, fmt.Errorf("add: %w", err)
-		}
-		return nil, 0, fmt.Errorf("add %s: %w", name, err)
-	}
-	nd, err := dir.GetNode()
-	if err != nil {
-		return nil, 0, fmt.Errorf("add %s: %w", name, err)
-	}
-	if err := a.dag.Add(a.ctx, nd); err != nil {
-		return nil, 0, fmt.Errorf("add %s: %w", name, err)
-	}
-	return nd, total, nil
-}
-
-// countReader counts the bytes read and moves the progress bar.
-type countReader struct {
-	r   io.Reader
-	n   int64
-	bar *progress
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.bar.Add(int64(n))
-	return n, err
 }

@@ -218,6 +218,9 @@ type backend struct {
 	cas.Store
 	node  *node.Node // nil unless the embedded node
 	close func() error
+	// api is the RPC URL of a `serve` holding the repo, when the store is
+	// that API (see openAPI); apiToken its bearer token.
+	api, apiToken string
 }
 
 // openMode says what a command does with the repo.
@@ -276,6 +279,15 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 	n, err := node.New(ctx, opts...)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") || strings.Contains(err.Error(), "LOCK") {
+			// A running `serve --api` holds the repo: go through its
+			// API, as ipfs does with a running daemon.
+			if mode != online {
+				if b, ok, aerr := bf.openAPI(ctx); aerr != nil {
+					return nil, aerr
+				} else if ok {
+					return b, nil
+				}
+			}
 			// Badger's own words (lock file, errno) add nothing for a user.
 			return nil, &sentence{msg: fmt.Sprintf("repo %s is in use by another process (is `gohamt serve` running?)", bf.repo), err: err}
 		}

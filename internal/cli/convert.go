@@ -47,7 +47,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", root, err)
 	}
-	if p, ok := b.Store.(cas.Pinner); ok && b.node != nil {
+	if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || b.api != "") {
 		if err := p.Pin(ctx, out); err != nil {
 			return fmt.Errorf("convert: pin %s: %w", out, err)
 		}

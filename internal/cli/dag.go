@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,20 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/unixfsadd"
 	blocks "github.com/ipfs/go-block-format"
-	"github.com/ipfs/go-cid"
-	car "github.com/ipld/go-car/v2"
-	"github.com/ipld/go-car/v2/storage"
 )
-
-// CAR files are read and written with ipld/go-car (v2, which reads CARv1
-// and CARv2 and writes CARv1 as a stream), the library Kubo's dag
-// import/export use.
-
-// carBatch is how many blocks dag import hands the backend at once.
-const carBatch = 32
 
 func runDAG(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub, rest := subcommand(args)
@@ -93,7 +81,7 @@ func runDAGExport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer closeWith(br.b, &err)
-	root, segs, bio := br.root, br.segs, br.dag.b
+	root, segs, bio := br.root, br.segs, br.bio
 	if len(segs) > 0 {
 		nd, err := resolveUnixFS(ctx, br.dag, root, segs)
 		if err != nil {
@@ -101,71 +89,16 @@ func runDAGExport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		root = nd.Cid()
 	}
-	// Read the root before writing the header, so that a missing root is
-	// an error and not a CAR with nothing in it.
-	first, err := bio.Block(ctx, root)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(stdout, 1<<20)
-	w, err := storage.NewWritable(bw, []cid.Cid{root}, car.WriteAsCarV1(true), car.AllowDuplicatePuts(false))
-	if err != nil {
-		return fmt.Errorf("dag export: %w", err)
-	}
 	bar := newProgress(stderr, "export", -1, bf.json)
-	n, size, err := exportWalk(ctx, bio, first, func(blk blocks.Block) error {
-		bar.Add(int64(len(blk.RawData())))
-		return w.Put(ctx, blk.Cid().KeyString(), blk.RawData())
-	})
+	n, size, err := unixfsadd.ExportCAR(ctx, bio, root, stdout, func(blk blocks.Block) { bar.Add(int64(len(blk.RawData()))) })
 	bar.Finish()
 	if err != nil {
 		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("dag export: %w", err)
 	}
 	if bf.json {
 		return printJSON(stderr, map[string]any{"root": root.String(), "blocks": n, "bytes": size})
 	}
 	return nil
-}
-
-// exportWalk visits the DAG under first depth first, each block once,
-// calling put in that order: the order `ipfs dag export` writes.
-func exportWalk(ctx context.Context, bio blockIO, first blocks.Block, put func(blocks.Block) error) (int, int64, error) {
-	seen := map[string]bool{first.Cid().KeyString(): true}
-	var n int
-	var size int64
-	var visit func(blk blocks.Block) error
-	visit = func(blk blocks.Block) error {
-		if err := put(blk); err != nil {
-			return fmt.Errorf("dag export: %w", err)
-		}
-		n++
-		size += int64(len(blk.RawData()))
-		links, err := blockstore.Links(blk.Cid(), blk.RawData())
-		if err != nil {
-			return &cas.Error{Op: "export", CID: blk.Cid(), Err: err}
-		}
-		for _, l := range links {
-			if seen[l.KeyString()] {
-				continue
-			}
-			seen[l.KeyString()] = true
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			child, err := bio.Block(ctx, l)
-			if err != nil {
-				return err
-			}
-			if err := visit(child); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return n, size, visit(first)
 }
 
 func runDAGImport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
@@ -191,10 +124,9 @@ func runDAGImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else {
 		name = "standard input"
 	}
-	in = bufio.NewReaderSize(in, 1<<20)
-	br, err := car.NewBlockReader(in, car.WithTrustedCAR(true))
+	br, err := unixfsadd.OpenCAR(in, name)
 	if err != nil {
-		return fmt.Errorf("%s is not a CAR file: %w", name, carReason(err))
+		return err
 	}
 	b, err := bf.open(ctx, writeLocal)
 	if err != nil {
@@ -206,8 +138,9 @@ func runDAGImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	bar := newProgress(stderr, "import", total, bf.json)
-	n, size, err := importBlocks(ctx, br, bio, name, bar)
+	st, err := unixfsadd.ImportCAR(ctx, br, bio, name, 0, bar.Add)
 	bar.Finish()
+	n, size := st.Blocks, st.Bytes
 	if err != nil {
 		return err
 	}
@@ -237,56 +170,4 @@ func runDAGImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "imported %d blocks (%.1f MB)\n", n, float64(size)/1e6)
 	return nil
-}
-
-// importBlocks stores every block of the CAR, checked against its CID.
-func importBlocks(ctx context.Context, br *car.BlockReader, bio blockIO, name string, bar *progress) (int, int64, error) {
-	var n int
-	var size int64
-	batch := make([]blocks.Block, 0, carBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := bio.PutBlocks(ctx, batch)
-		batch = batch[:0]
-		return err
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, size, err
-		}
-		blk, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return n, size, fmt.Errorf("%s: block %d: %w", name, n+1, carReason(err))
-		}
-		id := blk.Cid()
-		if err := cas.CheckCID(id); err != nil {
-			return n, size, &sentence{msg: fmt.Sprintf("%s: block %d: %v", name, n+1, err), err: err}
-		}
-		if err := cas.Verify(id, blk.RawData()); err != nil {
-			return n, size, &sentence{msg: fmt.Sprintf("%s: block %d: its bytes do not hash to its CID %s", name, n+1, id), err: err}
-		}
-		n++
-		size += int64(len(blk.RawData()))
-		bar.Add(int64(len(blk.RawData())))
-		batch = append(batch, blk)
-		if len(batch) == carBatch {
-			if err := flush(); err != nil {
-				return n, size, err
-			}
-		}
-	}
-	return n, size, flush()
-}
-
-// carReason turns go-car's reading errors into what they mean.
-func carReason(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("truncated: %w", err)
-	}
-	return err
 }

@@ -114,7 +114,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	// Pinned wherever the blocks outlive the command (the repo, or a Kubo
 	// node whose `ipfs repo gc` would otherwise delete them all).
-	if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || bf.kuboRPC != "") {
+	if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || bf.kuboRPC != "" || b.api != "") {
 		if err := p.Pin(ctx, root); err != nil {
 			return fmt.Errorf("import: pin %s: %w", root, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/webui"
 	"github.com/gohamt/gohamt/node"
@@ -13,20 +14,30 @@ import (
 
 // runServe runs the node online until the context ends (SIGINT/SIGTERM).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]... [--gateway ADDR [--gateway-fetch]]", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
+	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]... [--gateway ADDR [--gateway-fetch]] [--api ADDR [--api-token-file F]]", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
 	fs.Var(&bf.listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces)")
 	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
 	gwAddr := fs.String("gateway", "", "serve the HTTP gateway (/ipfs/CID, /zarr/ROOT/KEY) at ADDR: HOST:PORT, or :PORT for 127.0.0.1 (:0 picks a port)")
 	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
+	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
+	tokenFile := fs.String("api-token-file", "", "require Authorization: Bearer TOKEN on the API, TOKEN the first line of this file")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	if *gwFetch && *gwAddr == "" {
 		return fmt.Errorf("%w: --gateway-fetch needs --gateway", errUsage)
 	}
+	// Refuse a bad address or a missing token before opening the repo.
 	if *gwAddr != "" {
 		if _, err := gatewayAddr(*gwAddr); err != nil {
-			return err // before the node starts
+			return err
+		}
+	}
+	if *apiAddr != "" {
+		if _, loopback, err := apiListenAddr(*apiAddr); err != nil {
+			return err
+		} else if !loopback && *tokenFile == "" {
+			return fmt.Errorf("%w: --api %s is not a loopback address: the RPC is an admin interface, give --api-token-file", errUsage, *apiAddr)
 		}
 	}
 	b, err := bf.open(ctx, online)
@@ -36,6 +47,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	defer closeWith(b, &err)
 	if b.node == nil {
 		return fmt.Errorf("serve: needs the embedded node (not --memory or --kubo-rpc)")
+	}
+	var api *apiServer
+	if *apiAddr != "" {
+		repo := bf.repo
+		if bf.memory {
+			repo = ""
+		}
+		if api, err = startAPI(b.node, repo, *apiAddr, *tokenFile); err != nil {
+			return err
+		}
+		defer func() {
+			if serr := api.stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
 	}
 	addrs := make([]string, 0)
 	for _, a := range b.node.Addrs() {
@@ -61,6 +87,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		out["gateway"] = url
 	}
 	if bf.json {
+		if api != nil {
+			out["api"] = api.url
+		}
 		if err := printJSON(stdout, out); err != nil {
 			return err
 		}
@@ -71,6 +100,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 		if u, ok := out["gateway"]; ok {
 			fmt.Fprintf(stdout, "gateway %s\n", u)
+		}
+		if api != nil {
+			fmt.Fprintf(stdout, "api %s\n", api.url)
 		}
 		fmt.Fprintln(stdout, "serving; interrupt to stop")
 	}
@@ -283,12 +315,23 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return err
 	}
 	defer closeWith(b, &err)
-	if b.node == nil {
+	var st blockstore.GCStats
+	switch {
+	case b.api != "":
+		n, s, err := apiGC(ctx, b)
+		if err != nil {
+			return err
+		}
+		st.Removed = n
+		if s != nil {
+			st = blockstore.GCStats{Kept: s.Kept, Removed: s.Removed, Bytes: s.Bytes}
+		}
+	case b.node == nil:
 		return fmt.Errorf("gc: needs the embedded node")
-	}
-	st, err := b.node.GC(ctx)
-	if err != nil {
-		return err
+	default:
+		if st, err = b.node.GC(ctx); err != nil {
+			return err
+		}
 	}
 	if bf.json {
 		return printJSON(stdout, map[string]any{"kept": st.Kept, "removed": st.Removed, "bytes_removed": st.Bytes})

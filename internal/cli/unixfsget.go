@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/unixfsadd"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs"
 	uio "github.com/ipfs/boxo/ipld/unixfs/io"
@@ -28,7 +29,8 @@ var errNotUnixFS = errors.New("not a UnixFS file or folder")
 // path segments the REF names.
 type blockRef struct {
 	b    *backend
-	dag  dagService
+	bio  unixfsadd.BlockIO
+	dag  ipld.DAGService
 	root cid.Cid
 	segs []string
 }
@@ -51,7 +53,7 @@ func (bf *backendFlags) openBlockRef(ctx context.Context, ref string) (*blockRef
 		_ = b.close()
 		return nil, err
 	}
-	return &blockRef{b: b, dag: dagService{ctx: ctx, b: bio}, root: root, segs: segs}, nil
+	return &blockRef{b: b, bio: bio, dag: unixfsadd.DAG(bio), root: root, segs: segs}, nil
 }
 
 // runCat streams a UnixFS file to standard output.
