@@ -48,21 +48,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if b.node == nil {
 		return fmt.Errorf("serve: needs the embedded node (not --memory or --kubo-rpc)")
 	}
-	var api *apiServer
-	if *apiAddr != "" {
-		repo := bf.repo
-		if bf.memory {
-			repo = ""
-		}
-		if api, err = startAPI(b.node, repo, *apiAddr, *tokenFile); err != nil {
-			return err
-		}
-		defer func() {
-			if serr := api.stop(); serr != nil && err == nil {
-				err = serr
-			}
-		}()
-	}
 	addrs := make([]string, 0)
 	for _, a := range b.node.Addrs() {
 		addrs = append(addrs, a.String())
@@ -85,6 +70,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 		defer stop()
 		out["gateway"] = url
+	}
+	var api *apiServer
+	if *apiAddr != "" {
+		repo := bf.repo
+		if bf.memory {
+			repo = ""
+		}
+		if api, err = startAPI(b.node, repo, *apiAddr, *tokenFile, gatewayMultiaddrs(out)...); err != nil {
+			return err
+		}
+		defer func() {
+			if serr := api.stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
 	}
 	if bf.json {
 		if api != nil {

@@ -87,12 +87,17 @@ type apiServer struct {
 
 // startAPI checks the flags, listens and serves the RPC over n. A
 // non-loopback address without a token file is refused.
-func startAPI(n *node.Node, repo, addr, tokenFile string) (*apiServer, error) {
+func startAPI(n *node.Node, repo, addr, tokenFile string, gateways ...string) (*apiServer, error) {
 	hp, loopback, err := apiListenAddr(addr)
 	if err != nil {
 		return nil, err
 	}
 	opts := []kuborpc.Option{kuborpc.WithAgentVersion(readBuildInfo().Agent)}
+	if len(gateways) > 0 {
+		// config Addresses.Gateway names it, so that clients (kuboadapter,
+		// the other gohamt commands) read through it as they do Kubo's.
+		opts = append(opts, kuborpc.WithGateways(gateways...))
+	}
 	if tokenFile != "" {
 		tok, err := readToken(tokenFile)
 		if err != nil {
@@ -291,4 +296,22 @@ func apiGC(ctx context.Context, b *backend) (removed int, stats *gcStats, err er
 type gcStats struct {
 	Kept, Removed int
 	Bytes         int64
+}
+
+// gatewayMultiaddrs is serve's gateway URL (out["gateway"]) as the
+// multiaddr Kubo's config Addresses.Gateway holds, or none.
+func gatewayMultiaddrs(out map[string]any) []string {
+	u, ok := out["gateway"].(string)
+	if !ok {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	if err != nil {
+		return nil
+	}
+	proto := "ip4"
+	if strings.Contains(host, ":") {
+		proto = "ip6"
+	}
+	return []string{"/" + proto + "/" + host + "/tcp/" + port}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -169,5 +171,27 @@ func TestServeAPISecurity(t *testing.T) {
 		if code, _, errOut := demo(t, repo, "info", root); code == 0 || !strings.Contains(errOut, "token file") {
 			t.Fatalf("info without access to the token: exit %d %q", code, errOut)
 		}
+	}
+}
+
+// TestServeAPIAndGateway: with both listeners, the API's config names the
+// gateway (as Kubo's Addresses.Gateway), so the commands that go through
+// the API read values from the gateway, and a read there is right.
+func TestServeAPIAndGateway(t *testing.T) {
+	repo := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
+	_, api := serveAPI(t, repo, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0")
+	resp, err := http.Post(api+"/api/v0/config?arg=Addresses.Gateway", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var cfg struct{ Value any }
+	if err := json.Unmarshal(body, &cfg); err != nil || !strings.Contains(fmt.Sprint(cfg.Value), "/ip4/127.0.0.1/tcp/") {
+		t.Fatalf("config Addresses.Gateway = %s (%v); want the gateway's multiaddr", body, err)
+	}
+	if csv := mustDemo(t, repo, "read", root, "f32_blosc", "--region", "0:1,0:2"); !strings.Contains(csv, "0,1,1.25") {
+		t.Fatalf("read through the API and gateway: %q", csv)
 	}
 }
