@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/ipfs/boxo/ipld/merkledag"
-	blocks "github.com/ipfs/go-block-format"
+	"github.com/gohamt/gohamt/internal/daglinks"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
-	legacy "github.com/ipfs/go-ipld-legacy"
 )
 
 // dagService is the DAG service the pinner works on: the Store's read path
@@ -18,26 +16,12 @@ type dagService struct{ s *Store }
 
 var _ ipld.DAGService = dagService{}
 
-// otherCodecs decodes dag-cbor (registered by the dagcbor import in
-// store.go) and any other codec go-ipld-prime knows.
-var otherCodecs = legacy.NewDecoder()
-
-func decodeNode(ctx context.Context, b blocks.Block) (ipld.Node, error) {
-	switch b.Cid().Type() {
-	case cid.DagProtobuf:
-		return merkledag.DecodeProtobufBlock(b)
-	case cid.Raw:
-		return merkledag.DecodeRawBlock(b)
-	}
-	return otherCodecs.DecodeNode(ctx, b)
-}
-
 func (d dagService) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 	b, err := d.s.getBlock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return decodeNode(ctx, b)
+	return daglinks.DecodeNode(ctx, b)
 }
 
 func (d dagService) GetMany(ctx context.Context, cs []cid.Cid) <-chan *ipld.NodeOption {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/daglinks"
@@ -25,7 +24,7 @@ func (s *Store) checkLocal(ctx context.Context, root cid.Cid) error {
 		}
 		return ls, err
 	}
-	return merkledag.Walk(ctx, getLinks, root, newVisitSet().add, merkledag.Concurrency(32))
+	return merkledag.Walk(ctx, getLinks, root, daglinks.NewVisitSet().Add, merkledag.Concurrency(32))
 }
 
 // localLinks returns the links of a local block. A raw block has none, so
@@ -97,7 +96,7 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		return st, err
 	}
 	bs := s.bs
-	live := newVisitSet()
+	live := daglinks.NewVisitSet()
 	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
 		return s.localLinks(ctx, c, false) // never the fetcher
 	}
@@ -105,7 +104,7 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		if sp.Err != nil {
 			return st, fmt.Errorf("list pins: %w", sp.Err)
 		}
-		if err := merkledag.Walk(ctx, getLinks, sp.Pin.Key, live.add, merkledag.Concurrency(32)); err != nil {
+		if err := merkledag.Walk(ctx, getLinks, sp.Pin.Key, live.Add, merkledag.Concurrency(32)); err != nil {
 			return st, fmt.Errorf("walk pinned %s (GC deleted nothing): %w", sp.Pin.Key, mapNotFound(err))
 		}
 	}
@@ -113,7 +112,7 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		if sp.Err != nil {
 			return st, fmt.Errorf("list pins: %w", sp.Err)
 		}
-		live.add(sp.Pin.Key)
+		live.Add(sp.Pin.Key)
 	}
 	if err := ctx.Err(); err != nil {
 		return st, err
@@ -124,7 +123,7 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 	}
 	var doomed []cid.Cid
 	for c := range keys {
-		if live.has(c) {
+		if live.Has(c) {
 			st.Kept++
 			continue
 		}
@@ -151,33 +150,6 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		}
 	}
 	return st, nil
-}
-
-// visitSet records visited blocks by multihash (the blockstore's key, so a
-// raw and a dag-cbor CID of the same bytes are one block).
-type visitSet struct {
-	mu sync.Mutex
-	m  map[string]struct{}
-}
-
-func newVisitSet() *visitSet { return &visitSet{m: map[string]struct{}{}} }
-
-func (v *visitSet) add(c cid.Cid) bool {
-	k := string(c.Hash())
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.m[k]; ok {
-		return false
-	}
-	v.m[k] = struct{}{}
-	return true
-}
-
-func (v *visitSet) has(c cid.Cid) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	_, ok := v.m[string(c.Hash())]
-	return ok
 }
 
 // mapNotFound makes boxo's and the datastore's not-found errors

@@ -120,8 +120,8 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 	}
 	ctx = n.withSession(ctx)
 	var blocksN, bytesN atomic.Int64
-	seen := newVisitSet()
-	seen.add(root)
+	seen := daglinks.NewVisitSet()
+	seen.Add(root)
 	var mu sync.Mutex
 	var next []daglinks.Link
 	take := func(b blocks.Block) error {
@@ -138,7 +138,7 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 		}
 		mu.Lock()
 		for _, l := range links {
-			if seen.add(l.CID) {
+			if seen.Add(l.CID) {
 				next = append(next, l)
 			}
 		}
@@ -208,26 +208,6 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 		return p, &cas.Error{Op: "fetch", CID: root, Err: err}
 	}
 	return p, nil
-}
-
-// visitSet records visited blocks by multihash (the blockstore's key, so a
-// raw and a dag-cbor CID of the same bytes are one block).
-type visitSet struct {
-	mu sync.Mutex
-	m  map[string]struct{}
-}
-
-func newVisitSet() *visitSet { return &visitSet{m: map[string]struct{}{}} }
-
-func (v *visitSet) add(c cid.Cid) bool {
-	k := string(c.Hash())
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.m[k]; ok {
-		return false
-	}
-	v.m[k] = struct{}{}
-	return true
 }
 
 // nameOnce rewrites a Fetch error that comes down to a missing block so

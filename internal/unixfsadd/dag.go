@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/daglinks"
 	"github.com/ipfs/boxo/blockservice"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -13,7 +14,6 @@ import (
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 	ipld "github.com/ipfs/go-ipld-format"
-	legacy "github.com/ipfs/go-ipld-legacy"
 
 	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // dag-cbor nodes decode for walks over datasets
 )
@@ -34,18 +34,10 @@ func DAG(b BlockIO) ipld.DAGService { return dagService{b: b} }
 
 type dagService struct{ b BlockIO }
 
-var otherCodecs = legacy.NewDecoder()
-
 // DecodeNode decodes a block of any codec the module reads into an
-// ipld.Node.
+// ipld.Node (daglinks.DecodeNode).
 func DecodeNode(ctx context.Context, b blocks.Block) (ipld.Node, error) {
-	switch b.Cid().Type() {
-	case cid.DagProtobuf:
-		return merkledag.DecodeProtobufBlock(b)
-	case cid.Raw:
-		return merkledag.DecodeRawBlock(b)
-	}
-	return otherCodecs.DecodeNode(ctx, b)
+	return daglinks.DecodeNode(ctx, b)
 }
 
 func (d dagService) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
