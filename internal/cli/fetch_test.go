@@ -11,11 +11,20 @@ import (
 	"testing"
 )
 
-// serveRepo starts `demo serve` on repo (loopback TCP) and returns its
-// first address; the process is killed when the test ends.
-func serveRepo(t *testing.T, repo string) (*exec.Cmd, string) {
+// serveHello is what `serve --json` prints first.
+type serveHello struct {
+	PeerID  string   `json:"peer_id"`
+	Addrs   []string `json:"addrs"`
+	Gateway string   `json:"gateway"`
+	API     string   `json:"api"`
+}
+
+// startServe starts `gohamt serve --json` on repo (loopback TCP) with
+// extra flags and returns the process and what it printed; the process is
+// killed when the test ends.
+func startServe(t *testing.T, repo string, flags ...string) (*exec.Cmd, serveHello) {
 	t.Helper()
-	serve := exec.Command(toolBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0")
+	serve := exec.Command(toolBin, append([]string{"serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0"}, flags...)...)
 	serve.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
 	stdout, err := serve.StdoutPipe()
 	if err != nil {
@@ -31,12 +40,17 @@ func serveRepo(t *testing.T, repo string) (*exec.Cmd, string) {
 	if err != nil {
 		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())
 	}
-	var hello struct {
-		Addrs []string `json:"addrs"`
-	}
+	var hello serveHello
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || len(hello.Addrs) == 0 {
 		t.Fatalf("serve said %q: %v", line, err)
 	}
+	return serve, hello
+}
+
+// serveRepo starts `gohamt serve` on repo and returns its first address.
+func serveRepo(t *testing.T, repo string) (*exec.Cmd, string) {
+	t.Helper()
+	serve, hello := startServe(t, repo)
 	return serve, hello.Addrs[0]
 }
 

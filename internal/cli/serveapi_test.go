@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -21,28 +20,9 @@ import (
 // the process and the API URL it printed.
 func serveAPI(t *testing.T, repo string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
-	args := append([]string{"serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0"}, flags...)
-	serve := exec.Command(toolBin, args...)
-	serve.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serveErr bytes.Buffer
-	serve.Stderr = &serveErr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())
-	}
-	var hello struct {
-		API string `json:"api"`
-	}
-	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.API, "http://127.0.0.1:") {
-		t.Fatalf("serve said %q: %v", line, err)
+	serve, hello := startServe(t, repo, flags...)
+	if !strings.HasPrefix(hello.API, "http://127.0.0.1:") {
+		t.Fatalf("serve printed %+v: want a loopback API URL", hello)
 	}
 	return serve, hello.API
 }

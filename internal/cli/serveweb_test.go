@@ -1,13 +1,8 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -21,27 +16,9 @@ func TestServeGatewayPage(t *testing.T) {
 	root := strings.TrimSpace(mustDemo(t, repo, "import", fixture))
 	mustDemo(t, repo, "pin", root, "--name", "zarrita fixture")
 
-	serve := exec.Command(toolBin, "serve", "--json", "--listen", "/ip4/127.0.0.1/tcp/0", "--gateway", ":0")
-	serve.Env = append(os.Environ(), "GOHAMT_REPO="+repo)
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serveErr bytes.Buffer
-	serve.Stderr = &serveErr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())
-	}
-	var hello struct {
-		Gateway string `json:"gateway"`
-	}
-	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Gateway, "http://127.0.0.1:") {
-		t.Fatalf("serve said %q (%v): want a loopback gateway URL", line, err)
+	_, hello := startServe(t, repo, "--gateway", ":0")
+	if !strings.HasPrefix(hello.Gateway, "http://127.0.0.1:") {
+		t.Fatalf("serve printed %+v: want a loopback gateway URL", hello)
 	}
 	get := func(u string) string {
 		resp, err := http.Get(u)
