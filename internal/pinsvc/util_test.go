@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -179,3 +180,5 @@ type failureBody struct {
 		Details string `json:"details"`
 	} `json:"error"`
 }
+
+func filepathTemp() (string, error) { return os.MkdirTemp("", "pinsvc-example") }
