@@ -19,7 +19,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
 	gwAddr := fs.String("gateway", "", "serve the HTTP gateway (/ipfs/CID, /zarr/ROOT/KEY) at ADDR: HOST:PORT, or :PORT for 127.0.0.1 (:0 picks a port)")
 	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
-	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
+	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) and the Pinning Service API (/pins) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
 	tokenFile := fs.String("api-token-file", "", "require Authorization: Bearer TOKEN on the API, TOKEN the first line of this file")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gohamt/gohamt/internal/kuborpc"
+	"github.com/gohamt/gohamt/internal/pinsvc"
 	"github.com/gohamt/gohamt/kuboadapter"
 	"github.com/gohamt/gohamt/node"
 	ma "github.com/multiformats/go-multiaddr"
@@ -33,6 +34,10 @@ const (
 	apiFile      = "api"
 	apiTokenFile = "api-token-path"
 )
+
+// pinsvcFile keeps the requests of the Pinning Service API (/pins on
+// --api) in the repo, so that they survive a restart of serve.
+const pinsvcFile = "pinsvc.json"
 
 // apiListenAddr turns --api's value (HOST:PORT, :PORT or a /ip4|/ip6/…/tcp/
 // multiaddr) into a host:port; an empty host is 127.0.0.1, so that the
@@ -83,6 +88,7 @@ type apiServer struct {
 	done chan error
 	repo string // "" : no api file written
 	ma   string
+	pins *pinsvc.Service
 }
 
 // startAPI checks the flags, listens and serves the RPC over n. A
@@ -93,6 +99,10 @@ func startAPI(n *node.Node, repo, addr, tokenFile string, gateways ...string) (*
 		return nil, err
 	}
 	opts := []kuborpc.Option{kuborpc.WithAgentVersion(readBuildInfo().Agent)}
+	var pinOpts []pinsvc.Option
+	if repo != "" {
+		pinOpts = append(pinOpts, pinsvc.WithStateFile(filepath.Join(repo, pinsvcFile)))
+	}
 	if len(gateways) > 0 {
 		// config Addresses.Gateway names it, so that clients (kuboadapter,
 		// the other gohamt commands) read through it as they do Kubo's.
@@ -104,6 +114,7 @@ func startAPI(n *node.Node, repo, addr, tokenFile string, gateways ...string) (*
 			return nil, err
 		}
 		opts = append(opts, kuborpc.WithToken(tok))
+		pinOpts = append(pinOpts, pinsvc.WithToken(tok))
 		if tokenFile, err = filepath.Abs(tokenFile); err != nil {
 			return nil, err
 		}
@@ -130,21 +141,34 @@ func startAPI(n *node.Node, repo, addr, tokenFile string, gateways ...string) (*
 		return nil, err
 	}
 	opts = append(opts, kuborpc.WithAPIAddr(m.String()))
-	h, err := kuborpc.New(n, opts...)
+	rpc, err := kuborpc.New(n, opts...)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
+	// Without a token file the pinning service takes any bearer key, from
+	// a loopback Host only; the listener is loopback then (checked above).
+	pins, err := pinsvc.New(n, pinOpts...)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/pins", pins)
+	mux.Handle("/pins/", pins)
+	mux.Handle("/", rpc)
 	s := &apiServer{
 		url:  "http://" + net.JoinHostPort(dial.String(), strconv.Itoa(tcp.Port)),
-		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
+		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 		ma:   m.String(),
+		pins: pins,
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	if repo != "" {
 		if err := writeAPIFiles(repo, s.ma, tokenFile); err != nil {
 			_ = s.srv.Close()
+			_ = pins.Close()
 			return nil, err
 		}
 		s.repo = repo
@@ -166,10 +190,11 @@ func (s *apiServer) stop() error {
 	if err := s.srv.Shutdown(ctx); err != nil {
 		_ = s.srv.Close()
 	}
+	perr := s.pins.Close() // its jobs use the node: stop them before it closes
 	if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("api: %w", err)
 	}
-	return nil
+	return perr
 }
 
 func writeAPIFiles(repo, m, tokenFile string) error {
