@@ -74,6 +74,9 @@ func New(src Source, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, src: src}
 	local := &localBlocks{Blockstore: src.Blockstore(), verify: cfg.verify}
+	if cfg.verify {
+		local.verified = newVerifiedSet(verifiedCacheSize)
+	}
 	var ex exchange.Interface
 	store := cas.Store(src)
 	if cfg.fetch {

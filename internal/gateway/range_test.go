@@ -78,7 +78,7 @@ func TestRangeReadsOnlyOverlappingLeaves(t *testing.T) {
 			t.Errorf("Content-Range %q, want %q", got, want)
 		}
 		nb, nbytes := src.bs.reset()
-		t.Logf("bytes=%d-%d: %d blocks, %d bytes read and verified", c.from, c.to, nb, nbytes)
+		t.Logf("bytes=%d-%d: %d blocks, %d bytes read", c.from, c.to, nb, nbytes)
 		// The root (read once or twice: it is small) and the leaves.
 		if maxBytes := c.maxLeaves<<20 + 64<<10; nbytes > maxBytes {
 			t.Errorf("bytes=%d-%d read %d bytes in %d blocks, want at most %d (%d leaves and the root)", c.from, c.to, nbytes, nb, maxBytes, c.maxLeaves)
