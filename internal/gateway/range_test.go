@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/gateway"
 	"github.com/gohamt/gohamt/node"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	blocks "github.com/ipfs/go-block-format"
@@ -96,5 +97,40 @@ func TestRangeReadsOnlyOverlappingLeaves(t *testing.T) {
 	}
 	if r := get(t, url, "Range: bytes=-5000000"); r.code != http.StatusPartialContent || !bytes.Equal(r.body, data[size-5000000:]) {
 		t.Errorf("suffix range: %d, %d bytes", r.code, len(r.body))
+	}
+}
+
+// TestRangeFetch: with WithFetch, a Range of a file only a peer has is
+// fetched through the node (only the root and the leaves it overlaps) and
+// served as 206 with the file's bytes.
+func TestRangeFetch(t *testing.T) {
+	ctx := context.Background()
+	provider, err := node.New(ctx, node.WithRepo(t.TempDir()), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = provider.Close() })
+	data := randBytes(6<<20+777, 6)
+	c, err := provider.Put(ctx, data, cas.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := node.New(ctx, node.WithRepo(t.TempDir()), node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"),
+		node.WithPeers(provider.Addrs()[0].String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Close() })
+	url := serve(t, gw, gateway.WithFetch()) + "/ipfs/" + c.String()
+	from, to := int64(2<<20+100), int64(3<<20+99)
+	r := get(t, url, fmt.Sprintf("Range: bytes=%d-%d", from, to))
+	if r.code != http.StatusPartialContent || !bytes.Equal(r.body, data[from:to+1]) {
+		t.Fatalf("range: %d, %d bytes %q", r.code, len(r.body), r.body[:min(200, len(r.body))])
+	}
+	for i, want := range []bool{false, false, true, true, false, false} {
+		leaf := cas.NewCID(data[i<<20:min((i+1)<<20, len(data))], cas.Raw)
+		if has, _ := gw.Has(ctx, leaf); has != want {
+			t.Errorf("leaf %d fetched: %v, want %v", i, has, want)
+		}
 	}
 }

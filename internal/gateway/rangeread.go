@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -34,64 +35,70 @@ const rangeChunk = 1 << 20
 
 func (b *rangeBackend) Get(ctx context.Context, p path.ImmutablePath, ranges ...boxogw.ByteRange) (boxogw.ContentPathMetadata, *boxogw.GetResponse, error) {
 	if len(ranges) > 0 {
-		if md, r, ok := b.getRange(ctx, p, ranges[0]); ok {
-			return md, r, nil
+		if md, r, ok, err := b.getRange(ctx, p, ranges[0]); ok {
+			return md, r, err
 		}
 	}
 	return b.BlocksBackend.Get(ctx, p, ranges...)
 }
 
 // getRange serves ra of the UnixFS file at p, or says it cannot (ok false:
-// boxo then answers, with its own errors and statuses).
-func (b *rangeBackend) getRange(ctx context.Context, p path.ImmutablePath, ra boxogw.ByteRange) (md boxogw.ContentPathMetadata, _ *boxogw.GetResponse, ok bool) {
+// boxo then answers, with its own errors and statuses). A read that ran
+// out of time (the request's deadline, or a fetch no peer answered: 504)
+// is final, so that it is not waited for twice.
+func (b *rangeBackend) getRange(ctx context.Context, p path.ImmutablePath, ra boxogw.ByteRange) (md boxogw.ContentPathMetadata, _ *boxogw.GetResponse, ok bool, _ error) {
+	final := func(err error) bool {
+		var status *boxogw.ErrorStatusCode
+		return ctx.Err() != nil || errors.As(err, &status)
+	}
 	md, err := b.ResolvePath(ctx, p)
 	if err != nil || len(md.LastSegmentRemainder) > 0 {
-		return md, nil, false
+		return md, nil, false, nil
 	}
 	root := md.LastSegment.RootCid()
 	if root.Type() != cid.DagProtobuf {
-		return md, nil, false
+		return md, nil, false, nil
 	}
 	blk, err := b.bs.GetBlock(ctx, root)
 	if err != nil {
-		return md, nil, false
+		return md, nil, final(err), err
 	}
 	pn, err := merkledag.DecodeProtobuf(blk.RawData())
 	if err != nil {
-		return md, nil, false
+		return md, nil, false, nil
 	}
 	fsn, err := unixfs.FSNodeFromBytes(pn.Data())
 	if err != nil {
-		return md, nil, false
+		return md, nil, false, nil
 	}
 	file, err := unixfile.Decode(blk.RawData()) // a file or raw node, else an error
 	if err != nil {
-		return md, nil, false
+		return md, nil, false, nil
 	}
 	size := file.Size()
 	start, end := ra.From, size // as boxo's seekToRangeStart, and to the range's end if it names one
 	if ra.From < 0 {
 		if ra.To != nil {
-			return md, nil, false
+			return md, nil, false, nil
 		}
 		start = size + ra.From
 	} else if ra.To != nil && *ra.To >= 0 {
 		end = min(*ra.To+1, size)
 	}
 	if start < 0 || start >= size || end <= start {
-		return md, nil, false // boxo answers 416 or whatever the range deserves
+		return md, nil, false, nil // boxo answers 416 or whatever the range deserves
 	}
 	r := &rangeReader{ctx: ctx, bs: b.bs, file: file, off: start, size: size}
 	r.fetch = r.fetchBlock
 	// The first chunk is read now, so that a block that cannot be read is
 	// boxo's error status, not a response cut short after its headers.
 	if err := r.fill(min(end-start, rangeChunk)); err != nil {
-		return md, nil, false
+		return md, nil, final(err), err
 	}
 	if mt := fsn.ModTime(); !mt.IsZero() {
 		md.ModTime = mt
 	}
-	return md, boxogw.NewGetResponseFromReader(r, size), true
+	return md, boxogw.NewGetResponseFromReader(r, size), true, nil
 }
 
 // rangeReader streams a UnixFS file from off to its end, rangeChunk bytes
