@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gohamt/gohamt/cas"
 	boxobs "github.com/ipfs/boxo/blockstore"
@@ -23,18 +24,75 @@ var errReadOnly = errors.New("gateway: read-only")
 // node's read path, so the block service's Put of it is a no-op here.
 type localBlocks struct {
 	boxobs.Blockstore
-	verify bool
+	verify   bool
+	verified *verifiedSet // nil when not verifying
+	hashed   atomic.Int64 // blocks hashed, for tests
 }
 
 func (l *localBlocks) Get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	b, err := l.Blockstore.Get(ctx, c)
-	if err != nil || !l.verify {
+	if err != nil || !l.verify || l.verified.has(c) {
 		return b, err
 	}
+	l.hashed.Add(1)
 	if err := cas.Verify(c, b.RawData()); err != nil {
 		return nil, &cas.Error{Op: "get-block", CID: c, Err: err}
 	}
+	l.verified.add(c)
 	return b, nil
+}
+
+// verifiedCacheSize bounds the CIDs a gateway remembers as verified
+// (64 Ki CIDs: a few MB).
+const verifiedCacheSize = 64 << 10
+
+// verifiedSet is the CIDs whose blocks this gateway has read and found to
+// hash to their CID, so that a hot block (a leaf many Range requests
+// share, a chunk every client reads) is hashed once, not on every read.
+// This is safe because a CID names exactly one byte string: the bytes
+// were checked when first read, and the repo never rewrites a block under
+// its CID. What it gives up is noticing a disk corruption of that block
+// after the first read; that is caught on the next read after the CID is
+// evicted, or after the process restarts (the set lives in memory only).
+// A block that failed its check is never added. Eviction is oldest first.
+type verifiedSet struct {
+	mu   sync.RWMutex
+	seen map[cid.Cid]struct{}
+	ring []cid.Cid // insertion order; ring[next] is the oldest once full
+	next int
+}
+
+func newVerifiedSet(n int) *verifiedSet {
+	return &verifiedSet{seen: make(map[cid.Cid]struct{}, n), ring: make([]cid.Cid, 0, n)}
+}
+
+func (s *verifiedSet) has(c cid.Cid) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.RLock()
+	_, ok := s.seen[c]
+	s.mu.RUnlock()
+	return ok
+}
+
+func (s *verifiedSet) add(c cid.Cid) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[c]; ok {
+		return
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, c)
+	} else {
+		delete(s.seen, s.ring[s.next])
+		s.ring[s.next] = c
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.seen[c] = struct{}{}
 }
 
 func (l *localBlocks) Put(context.Context, blocks.Block) error       { return nil }

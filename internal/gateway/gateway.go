@@ -74,6 +74,9 @@ func New(src Source, opts ...Option) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, src: src}
 	local := &localBlocks{Blockstore: src.Blockstore(), verify: cfg.verify}
+	if cfg.verify {
+		local.verified = newVerifiedSet(verifiedCacheSize)
+	}
 	var ex exchange.Interface
 	store := cas.Store(src)
 	if cfg.fetch {
@@ -92,10 +95,12 @@ func New(src Source, opts ...Option) (*Gateway, error) {
 	// Never the global Prometheus registry: two gateways (tests, a
 	// benchmark) in one process would collide there.
 	reg := prometheus.NewRegistry()
-	backend, err := boxogw.NewBlocksBackend(blockservice.New(local, ex), boxogw.WithPrometheusRegistry(reg))
+	bs := blockservice.New(local, ex)
+	blocksBackend, err := boxogw.NewBlocksBackend(bs, boxogw.WithPrometheusRegistry(reg))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	backend := &rangeBackend{BlocksBackend: blocksBackend, bs: bs}
 	g.ipfs = boxogw.NewHandler(boxogw.Config{
 		DeserializedResponses: true, // UnixFS files with Range, dag-json of dag-cbor
 		AllowCodecConversion:  true, // dag-cbor as dag-json when asked (IPIP-524 leaves it to the gateway)

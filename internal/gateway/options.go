@@ -74,7 +74,11 @@ func WithMaxConcurrent(n int) Option {
 }
 
 // WithVerify checks every block read from the repo against its CID (a
-// corrupt block is then a 500 naming it, never served). Default on.
+// corrupt block is then a 500 naming it, never served). Default on. A
+// block is hashed the first time this gateway reads it; the last 64 Ki
+// CIDs found good are not hashed again while the process runs (a CID
+// names one byte string, so only a disk corruption after that first read
+// would go unnoticed until the CID is evicted or the process restarts).
 func WithVerify(on bool) Option {
 	return func(c *config) error { c.verify = on; return nil }
 }
