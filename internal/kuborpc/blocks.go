@@ -165,21 +165,27 @@ func (s *server) cat(c *call) error {
 }
 
 func (s *server) blockGet(c *call) error {
-	refs, err := c.args("cid", 1)
-	if err != nil {
-		return err
-	}
-	id, err := s.resolveCID(c, refs[0])
-	if err != nil {
-		return err
-	}
-	b, err := s.getBlock(c, id)
+	_, b, err := s.argBlock(c)
 	if err != nil {
 		return err
 	}
 	c.start(stream, "application/vnd.ipld.raw")
 	_, err = c.w.Write(b.RawData())
 	return err
+}
+
+// argBlock reads the block the call's one argument names.
+func (s *server) argBlock(c *call) (cid.Cid, blocks.Block, error) {
+	refs, err := c.args("cid", 1)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	id, err := s.resolveCID(c, refs[0])
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	b, err := s.getBlock(c, id)
+	return id, b, err
 }
 
 // getBlock reads a block: from the repo only with offline=true (Kubo's
@@ -205,15 +211,7 @@ type blockStat struct {
 }
 
 func (s *server) blockStat(c *call) error {
-	refs, err := c.args("cid", 1)
-	if err != nil {
-		return err
-	}
-	id, err := s.resolveCID(c, refs[0])
-	if err != nil {
-		return err
-	}
-	b, err := s.getBlock(c, id)
+	id, b, err := s.argBlock(c)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@ package kuborpc
 import (
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/gohamt/gohamt/internal/bearer"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -52,12 +52,9 @@ func invalid(name, format string, args ...any) error {
 // token (for a loopback listener only; see the package doc).
 func WithToken(token string) Option {
 	return func(c *config) error {
-		t := strings.TrimSpace(token)
-		if len(t) < 16 {
-			return invalid("WithToken", "a token of %d characters is too short to guess-proof (want at least 16)", len(t))
-		}
-		if strings.ContainsAny(t, " \t\r\n") {
-			return invalid("WithToken", "the token holds white space")
+		t, err := bearer.Check(token)
+		if err != nil {
+			return invalid("WithToken", "%v", err)
 		}
 		c.token = t
 		return nil

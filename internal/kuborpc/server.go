@@ -2,7 +2,6 @@ package kuborpc
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gohamt/gohamt/cas"
+	"github.com/gohamt/gohamt/internal/bearer"
 	"github.com/gohamt/gohamt/internal/unixfsadd"
 	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/boxo/files"
@@ -71,13 +71,13 @@ func New(n *node.Node, opts ...Option) (http.Handler, error) {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", s.cfg.agent)
 	if s.cfg.token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer.Key(r)
 		switch {
 		case r.Header.Get("Authorization") == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gohamt rpc"`)
 			http.Error(w, "401 - Unauthorized: this API needs an Authorization: Bearer token", http.StatusUnauthorized)
 			return
-		case !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.token)) != 1:
+		case !ok || !bearer.Equal(got, s.cfg.token):
 			http.Error(w, "403 - Forbidden: wrong token", http.StatusForbidden)
 			return
 		}

@@ -1,7 +1,6 @@
 package pinsvc
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gohamt/gohamt/internal/bearer"
 	"github.com/ipfs/go-cid"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -109,13 +109,12 @@ func (s *Service) authorize(r *http.Request) *failure {
 	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
 		return &failure{http.StatusForbidden, "FORBIDDEN", "requests from web pages (Origin or Referer) are refused"}
 	}
-	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	key = strings.TrimSpace(key)
+	key, ok := bearer.Key(r)
 	if !ok || key == "" {
 		return &failure{http.StatusUnauthorized, "UNAUTHORIZED", "this service needs an Authorization: Bearer key"}
 	}
 	if s.cfg.token != "" {
-		if subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.token)) != 1 {
+		if !bearer.Equal(key, s.cfg.token) {
 			return &failure{http.StatusUnauthorized, "UNAUTHORIZED", "wrong key"}
 		}
 		return nil

@@ -3,8 +3,9 @@ package pinsvc
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/gohamt/gohamt/internal/bearer"
 )
 
 // ErrInvalidOption is wrapped by the error New returns for an option with
@@ -43,12 +44,9 @@ func invalid(name, format string, args ...any) error {
 // the package doc).
 func WithToken(token string) Option {
 	return func(c *config) error {
-		t := strings.TrimSpace(token)
-		if len(t) < 16 {
-			return invalid("WithToken", "a token of %d characters is too short to guess-proof (want at least 16)", len(t))
-		}
-		if strings.ContainsAny(t, " \t\r\n") {
-			return invalid("WithToken", "the token holds white space")
+		t, err := bearer.Check(token)
+		if err != nil {
+			return invalid("WithToken", "%v", err)
 		}
 		c.token = t
 		return nil
