@@ -250,13 +250,9 @@ func (s *server) blockPut(c *call) error {
 	if err != nil {
 		return err
 	}
-	big, err := c.flag("allow-big-block", false)
+	limit, err := c.blockLimit()
 	if err != nil {
 		return err
-	}
-	limit := softBlockLimit
-	if big {
-		limit = bigBlockLimit
 	}
 	prefix := cid.Prefix{Version: 1, Codec: uint64(codec), MhType: code, MhLength: int(mhlen)}
 	if f, _ := c.str("format"); f == "v0" || f == "protobuf" {
@@ -348,13 +344,9 @@ func (s *server) dagImport(c *call) error {
 	if err != nil {
 		return err
 	}
-	big, err := c.flag("allow-big-block", false)
+	limit, err := c.blockLimit()
 	if err != nil {
 		return err
-	}
-	limit := softBlockLimit
-	if big {
-		limit = bigBlockLimit
 	}
 	top, err := c.files()
 	if err != nil {
@@ -421,4 +413,14 @@ func (s *server) dagImport(c *call) error {
 		c.start(chunked, "")
 	}
 	return nil
+}
+
+// blockLimit is the largest block the call may store: Kubo's 1 MiB, or
+// 4 MiB with allow-big-block.
+func (c *call) blockLimit() (int, error) {
+	big, err := c.flag("allow-big-block", false)
+	if err != nil || !big {
+		return softBlockLimit, err
+	}
+	return bigBlockLimit, nil
 }
