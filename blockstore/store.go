@@ -16,7 +16,6 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
-	dssync "github.com/ipfs/go-datastore/sync"
 	ipld "github.com/ipfs/go-ipld-format"
 
 	_ "github.com/ipld/go-ipld-prime/codec/dagcbor" // lets the pinner walk dag-cbor nodes
@@ -65,17 +64,6 @@ func New(bs boxobs.Blockstore, dstore ds.Batching, opts ...Option) (*Store, erro
 		return nil, err
 	}
 	return &Store{bs: bs, dstore: dstore, cfg: cfg}, nil
-}
-
-// NewMemory returns an empty in-memory Store: boxo's blockstore over a
-// thread-safe map datastore. It cannot fail (no Option of this package
-// has an invalid value), so it returns no error.
-func NewMemory(opts ...Option) *Store {
-	d := dssync.MutexWrap(ds.NewMapDatastore())
-	// Write-through: rewriting a map entry costs less than asking first
-	// whether it is there (boxo's default does both for a new block).
-	s, _ := New(boxobs.NewBlockstore(d, boxobs.WriteThrough(true)), d, opts...)
-	return s
 }
 
 // Blockstore returns the boxo blockstore the Store keeps its blocks in.

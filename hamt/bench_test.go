@@ -91,6 +91,38 @@ func BenchmarkInsert(b *testing.B) {
 	b.ReportMetric(float64(bytes)/float64(n), "bytes/key")
 }
 
+// BenchmarkBuild: the same keys and values as BenchmarkInsert through a
+// [Builder] (bottom-up, every node written once). Reports keys/s, blocks
+// and bytes written per key, and node writes per distinct node.
+func BenchmarkBuild(b *testing.B) {
+	ctx := context.Background()
+	n := *benchKeys
+	var puts, bytes, nodes int64
+	var elapsed time.Duration
+	for b.Loop() {
+		store := newFaultStore()
+		start := time.Now()
+		bld, err := NewBuilder(store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			if err := bld.Set(ctx, benchKey(i), benchValue(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := bld.Finish(ctx); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		puts, bytes, nodes = store.puts.Load(), store.putBytes.Load(), bld.NodesWritten()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "keys/s")
+	b.ReportMetric(float64(puts)/float64(n), "blocks/key")
+	b.ReportMetric(float64(bytes)/float64(n), "bytes/key")
+	b.ReportMetric(float64(nodes), "nodes")
+}
+
 // BenchmarkGetCold: open a view of the tree with an empty cache and get
 // one key: every node on the path and the value are fetched and decoded.
 func BenchmarkGetCold(b *testing.B) {

@@ -20,6 +20,10 @@ const (
 	// network's block limit (cas.MaxBlockSize, 2 MiB). This library writes
 	// nodes of at most cas.ChunkSize.
 	DefaultMaxNodeBytes = cas.MaxBlockSize
+	// DefaultSortBufferBytes is how many bytes of pairs a [Builder] sorts
+	// in memory before it spills a sorted run to disk: about 500 000
+	// typical Zarr chunk keys.
+	DefaultSortBufferBytes = 64 << 20
 )
 
 // Option configures a [Tree] or a [View]. Options validate their argument;
@@ -32,6 +36,8 @@ type config struct {
 	cacheBytes   int64
 	bufferBytes  int64
 	maxNodeBytes int
+	sortBytes    int64      // Builder only
+	tempDir      string     // Builder only; "" is os.TempDir
 	hashLen      int        // bytes of a key's hash: no node is deeper
 	cache        *nodeCache // shared with the tree a view comes from
 }
@@ -45,6 +51,7 @@ func newConfig(store any, opts []Option) (config, error) {
 		cacheBytes:   DefaultCacheBytes,
 		bufferBytes:  DefaultBufferBytes,
 		maxNodeBytes: DefaultMaxNodeBytes,
+		sortBytes:    DefaultSortBufferBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -126,6 +133,33 @@ func WithMaxNodeBytes(n int) Option {
 			return fmt.Errorf("%w: max node bytes %d (must be at least 1)", ErrInvalidOption, n)
 		}
 		c.maxNodeBytes = n
+		return nil
+	}
+}
+
+// WithSortBufferBytes bounds the pairs a [Builder] holds in memory, in
+// bytes (default [DefaultSortBufferBytes]; at least 1): past it, the held
+// pairs are sorted and written to a run file under [WithTempDir]. Trees and
+// views ignore it.
+func WithSortBufferBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: sort buffer bytes %d (must be at least 1)", ErrInvalidOption, n)
+		}
+		c.sortBytes = n
+		return nil
+	}
+}
+
+// WithTempDir sets where a [Builder] writes its sorted runs (default
+// os.TempDir()); it makes one folder there and removes it when done. Trees
+// and views ignore it.
+func WithTempDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return fmt.Errorf("%w: empty temporary directory", ErrInvalidOption)
+		}
+		c.tempDir = dir
 		return nil
 	}
 }
