@@ -244,9 +244,15 @@ func Consolidate(ctx context.Context, s Store, path string, opts ...Option) (*Gr
 	return g, nil
 }
 
+// Setter is what [Copy] writes to: any [WritableStore], or a write-only
+// builder such as hamtstore.Builder.
+type Setter interface {
+	Set(ctx context.Context, key string, value []byte) error
+}
+
 // Copy copies every key of src to dst, at most concurrency at once: the
 // way to import a directory store into a HAMT. Values are copied verbatim.
-func Copy(ctx context.Context, dst WritableStore, src ListableStore, concurrency int) (int, error) {
+func Copy(ctx context.Context, dst Setter, src ListableStore, concurrency int) (int, error) {
 	var keys []string
 	for k, err := range src.List(ctx) {
 		if err != nil {

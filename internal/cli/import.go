@@ -19,12 +19,12 @@ const copyConcurrency = 32
 
 // progressStore reports the bytes written through it.
 type progressStore struct {
-	zarr.WritableStore
+	zarr.Setter
 	p *progress
 }
 
 func (s progressStore) Set(ctx context.Context, key string, value []byte) error {
-	err := s.WritableStore.Set(ctx, key, value)
+	err := s.Setter.Set(ctx, key, value)
 	if err == nil {
 		s.p.Add(int64(len(value)))
 	}
@@ -74,13 +74,20 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	defer closeWith(b, &err)
 	var dst interface {
-		zarr.WritableStore
+		zarr.Setter
 		Flush(context.Context) (cid.Cid, error)
 	}
 	if key != nil {
 		dst, err = crypt.Create(b.Store, key, []byte(bf.header))
 	} else {
-		dst, err = hamtstore.Create(b.Store)
+		// A new tree from a known set of keys: built bottom-up, every
+		// node written once, in bounded memory however many keys.
+		var hb *hamtstore.Builder
+		hb, err = hamtstore.NewBuilder(b.Store)
+		if hb != nil {
+			defer hb.Close()
+		}
+		dst = hb
 	}
 	if err != nil {
 		return err
