@@ -7,3 +7,11 @@ func SetRecoveryMinFree(n uint64) (restore func()) {
 	recoveryMinFree = n
 	return func() { recoveryMinFree = old }
 }
+
+// SetGCSortBytes sets the memory of GC's sorted sets until the returned
+// function is called.
+func SetGCSortBytes(n int64) (restore func()) {
+	old := gcSortBytes
+	gcSortBytes = n
+	return func() { gcSortBytes = old }
+}

@@ -1,12 +1,16 @@
 package blockstore
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/internal/daglinks"
+	"github.com/gohamt/gohamt/internal/extsort"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
@@ -89,6 +93,17 @@ func (s *Store) GCFunc(ctx context.Context, removed func(cid.Cid)) (GCStats, err
 	return st, nil
 }
 
+// gcSortBytes is the memory each of GC's two sorted sets (live blocks,
+// stored blocks) holds before spilling to a temporary file.
+var gcSortBytes int64 = 64 << 20
+
+// gc marks and sweeps in bounded memory. The mark set and the list of
+// stored blocks are external sorted sets of multihashes (internal/extsort),
+// not maps: a repo of ten million blocks would need about a gigabyte for a
+// map of its CIDs. Only the walk's dedupe of inner nodes (blocks with
+// links, a few percent of a dataset's blocks) is a map; raw leaves are
+// checked for presence each time they are reached and recorded in the
+// sorted set. The sweep merges the two sorted sets and deletes as it goes.
 func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) {
 	var st GCStats
 	p, err := s.pins(ctx)
@@ -96,7 +111,29 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		return st, err
 	}
 	bs := s.bs
-	live := daglinks.NewVisitSet()
+	live := extsort.New("", gcSortBytes)
+	defer live.Close()
+	var liveMu sync.Mutex
+	var liveErr error
+	inner := daglinks.NewVisitSet()
+	mark := func(c cid.Cid) {
+		liveMu.Lock()
+		if err := live.Add(c.Hash()); err != nil && liveErr == nil {
+			liveErr = err
+		}
+		liveMu.Unlock()
+	}
+	visit := func(c cid.Cid) bool {
+		if c.Type() == cid.Raw {
+			mark(c)
+			return true // no links: visiting again only checks presence
+		}
+		if !inner.Add(c) {
+			return false
+		}
+		mark(c)
+		return true
+	}
 	getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
 		return s.localLinks(ctx, c, false) // never the fetcher
 	}
@@ -104,7 +141,7 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		if sp.Err != nil {
 			return st, fmt.Errorf("list pins: %w", sp.Err)
 		}
-		if err := merkledag.Walk(ctx, getLinks, sp.Pin.Key, live.Add, merkledag.Concurrency(32)); err != nil {
+		if err := merkledag.Walk(ctx, getLinks, sp.Pin.Key, visit, merkledag.Concurrency(32)); err != nil {
 			return st, fmt.Errorf("walk pinned %s (GC deleted nothing): %w", sp.Pin.Key, mapNotFound(err))
 		}
 	}
@@ -112,27 +149,54 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		if sp.Err != nil {
 			return st, fmt.Errorf("list pins: %w", sp.Err)
 		}
-		live.Add(sp.Pin.Key)
+		mark(sp.Pin.Key)
+	}
+	if liveErr != nil {
+		return st, fmt.Errorf("mark (GC deleted nothing): %w", liveErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
+	stored := extsort.New("", gcSortBytes)
+	defer stored.Close()
 	keys, err := bs.AllKeysChan(ctx)
 	if err != nil {
 		return st, err
 	}
-	var doomed []cid.Cid
 	for c := range keys {
-		if live.Has(c) {
-			st.Kept++
-			continue
+		if err := stored.Add(c.Hash()); err != nil {
+			return st, fmt.Errorf("list blocks (GC deleted nothing): %w", err)
 		}
-		doomed = append(doomed, c)
 	}
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	for _, c := range doomed {
+	li, err := live.Sorted()
+	if err != nil {
+		return st, fmt.Errorf("mark (GC deleted nothing): %w", err)
+	}
+	defer li.Close()
+	si, err := stored.Sorted()
+	if err != nil {
+		return st, fmt.Errorf("list blocks (GC deleted nothing): %w", err)
+	}
+	defer si.Close()
+	// A failed read of the mark set must stop the sweep at once: taken
+	// for its end, it would make every block after it garbage.
+	next, more := li.Next()
+	for k, ok := si.Next(); ok; k, ok = si.Next() {
+		for more && bytes.Compare(next, k) < 0 {
+			next, more = li.Next()
+		}
+		if !more && li.Err() != nil {
+			return st, fmt.Errorf("sweep: %w", li.Err())
+		}
+		if more && bytes.Equal(next, k) {
+			st.Kept++
+			continue
+		}
+		mh := bytes.Clone(k)
+		c := cid.NewCidV1(cid.Raw, mh)
 		if n, err := bs.GetSize(ctx, c); err == nil {
 			st.Bytes += int64(n)
 		}
@@ -143,6 +207,14 @@ func (s *Store) gc(ctx context.Context, removed func(cid.Cid)) (GCStats, error) 
 		if removed != nil {
 			removed(c)
 		}
+		if st.Removed%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+		}
+	}
+	if err := cmp.Or(si.Err(), li.Err()); err != nil {
+		return st, fmt.Errorf("sweep: %w", err)
 	}
 	if gcd, ok := s.dstore.(ds.GCDatastore); ok && st.Removed > 0 {
 		if err := gcd.CollectGarbage(ctx); err != nil {
