@@ -49,6 +49,7 @@ var (
 	_ cas.RangeGetter = (*Store)(nil)
 	_ cas.Pinner      = (*Store)(nil)
 	_ cas.NamedPinner = (*Store)(nil)
+	_ cas.Batcher     = (*Store)(nil)
 )
 
 // New returns a Store that keeps its blocks in bs and its pin index in
@@ -121,6 +122,60 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 	}
 	return id, nil
 }
+
+// PutMany implements [cas.Batcher]: the blocks of all values go to the
+// blockstore in PutMany calls of at most putBatchBytes (one Badger write
+// batch each, instead of a transaction per block).
+func (s *Store) PutMany(ctx context.Context, values [][]byte, codec cas.Codec) ([]cid.Cid, error) {
+	if err := s.readOnly("put", cid.Undef); err != nil {
+		return nil, err
+	}
+	s.gcMu.RLock()
+	defer s.gcMu.RUnlock()
+	out := make([]cid.Cid, len(values))
+	var batch []blocks.Block
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.bs.PutMany(ctx, batch)
+		clear(batch)
+		batch, size = batch[:0], 0
+		return err
+	}
+	for i, data := range values {
+		if err := cas.CheckPut(data, codec); err != nil {
+			return nil, &cas.Error{Op: "put", Err: err}
+		}
+		if len(data) <= cas.ChunkSize {
+			// The blockstore may keep the slice; the caller owns data.
+			data = bytes.Clone(data)
+			if data == nil {
+				data = []byte{}
+			}
+		}
+		id, err := cas.Encode(data, codec, func(b blocks.Block) error {
+			batch = append(batch, b)
+			size += len(b.RawData())
+			if size >= putBatchBytes {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &cas.Error{Op: "put", Err: err}
+		}
+		out[i] = id
+	}
+	if err := flush(); err != nil {
+		return nil, &cas.Error{Op: "put", Err: err}
+	}
+	return out, nil
+}
+
+// putBatchBytes bounds one PutMany call to the blockstore.
+const putBatchBytes = 32 << 20
 
 // Get implements [cas.Store].
 func (s *Store) Get(ctx context.Context, id cid.Cid) ([]byte, error) {

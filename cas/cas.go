@@ -186,6 +186,34 @@ type NamedPinner interface {
 	NamedPins(ctx context.Context) ([]NamedPin, error)
 }
 
+// Batcher is a Store that stores many values in one call faster than one
+// [Store.Put] each: one write batch for the embedded node's Badger and the
+// memory store, concurrent adds for Kubo. Use [PutMany] rather than calling
+// it directly.
+type Batcher interface {
+	Store
+	// PutMany stores values as Put would, each under codec, and returns
+	// their CIDs in order. On an error some values may be stored.
+	PutMany(ctx context.Context, values [][]byte, codec Codec) ([]cid.Cid, error)
+}
+
+// PutMany stores values with the backend's [Batcher] when it has one, and
+// otherwise with one Put each.
+func PutMany(ctx context.Context, s Store, values [][]byte, codec Codec) ([]cid.Cid, error) {
+	if b, ok := s.(Batcher); ok {
+		return b.PutMany(ctx, values, codec)
+	}
+	out := make([]cid.Cid, len(values))
+	for i, v := range values {
+		id, err := s.Put(ctx, v, codec)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
 // GetRange reads the bytes r selects from the value of id. It uses the
 // backend's [RangeGetter] when it has one, and otherwise slices the whole
 // value.

@@ -23,6 +23,7 @@ import (
 	"github.com/gohamt/gohamt/internal/unixfile"
 	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/go-cid"
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is a [cas.Store], [cas.RangeGetter] and [cas.Pinner] backed by a
@@ -131,6 +132,26 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 		return cid.Undef, &cas.Error{Op: "put", CID: id, Err: err}
 	}
 	return id, nil
+}
+
+// PutMany implements [cas.Batcher]: one add per value, [WithConcurrency]
+// at once (Kubo's add takes one file per value as py-hamt sends it, so the
+// batch is in the concurrency, not in the request).
+func (s *Store) PutMany(ctx context.Context, values [][]byte, codec cas.Codec) ([]cid.Cid, error) {
+	out := make([]cid.Cid, len(values))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.concurrency)
+	for i, v := range values {
+		g.Go(func() error {
+			id, err := s.Put(gctx, v, codec)
+			out[i] = id
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (s *Store) put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {

@@ -77,6 +77,9 @@ func Run(t *testing.T, newStore func(t *testing.T) cas.Store, opts Options) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore(t)) })
 	// Capability subtests exist only for stores that have the capability,
 	// so that a CI run has no skipped test at all (.ci/run fails on one).
+	if _, ok := newStore(t).(cas.Batcher); ok {
+		t.Run("PutMany", func(t *testing.T) { testPutMany(t, newStore(t).(cas.Batcher)) })
+	}
 	if _, ok := newStore(t).(cas.Pinner); ok {
 		t.Run("Pins", func(t *testing.T) { testPins(t, newStore(t).(cas.Pinner), opts) })
 	}
@@ -370,5 +373,39 @@ func testPins(t *testing.T, p cas.Pinner, opts Options) {
 	defer cancel()
 	if err := p.Pin(tctx, absentCID(cas.Raw)); err == nil {
 		t.Fatalf("Pin of a CID the store lacks succeeded")
+	}
+}
+
+// testPutMany: a batch of empty, small, one-chunk and multi-chunk values
+// gets, in order, the CIDs Put gives each, and every value reads back; a
+// dag-cbor value over one block fails the batch with ErrBlockTooLarge.
+func testPutMany(t *testing.T, s cas.Batcher) {
+	ctx := t.Context()
+	var values [][]byte
+	for i, n := range []int{0, 1, 100, cas.ChunkSize, cas.ChunkSize + 1, 3*cas.ChunkSize + 7, 5} {
+		values = append(values, Payload(n, byte(40+i)))
+	}
+	ids, err := s.PutMany(ctx, values, cas.Raw)
+	if err != nil {
+		t.Fatalf("PutMany: %v", err)
+	}
+	if len(ids) != len(values) {
+		t.Fatalf("PutMany gave %d CIDs for %d values", len(ids), len(values))
+	}
+	for i, v := range values {
+		want, err := cas.Sum(v, cas.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ids[i].Equals(want) {
+			t.Fatalf("value %d (%d bytes): PutMany gave %s, Put gives %s", i, len(v), ids[i], want)
+		}
+		got, err := s.Get(ctx, ids[i])
+		if err != nil || !bytes.Equal(got, v) {
+			t.Fatalf("value %d (%d bytes) after PutMany: %d bytes, %v", i, len(v), len(got), err)
+		}
+	}
+	if _, err := s.PutMany(ctx, [][]byte{{1}, Payload(cas.ChunkSize+1, 3)}, cas.DagCBOR); !errors.Is(err, cas.ErrBlockTooLarge) {
+		t.Fatalf("PutMany of an oversized dag-cbor value: %v; want cas.ErrBlockTooLarge", err)
 	}
 }
