@@ -410,6 +410,9 @@ func (c *Client) Wait(ctx context.Context, requestID string, interval time.Durat
 			if why == "" {
 				why = "the service gave no reason"
 			}
+			if strings.Contains(why, st.Pin.CID.String()) { // name the CID once
+				return st, fmt.Errorf("%w (request %s): %s", ErrFailed, requestID, why)
+			}
 			return st, fmt.Errorf("%w %s (request %s): %s", ErrFailed, st.Pin.CID, requestID, why)
 		}
 		t.Reset(interval)
