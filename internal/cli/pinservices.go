@@ -153,8 +153,10 @@ func (bf *backendFlags) originFor(ctx context.Context, root cid.Cid, background 
 // --api or Kubo).
 func rpcOrigin(ctx context.Context, api, token string, root cid.Cid) (*origin, error) {
 	o := &origin{close: func() error { return nil }}
-	if err := rpcCall(ctx, api, token, "block/stat?arg="+url.QueryEscape(root.String()), nil); err != nil {
-		return o, nil // not held there: no origin
+	if err := rpcCall(ctx, api, token, "block/stat?offline=true&arg="+url.QueryEscape(root.String()), nil); err != nil {
+		// Not held there (offline: the repo only, no search of the
+		// network): no origin.
+		return o, nil
 	}
 	var id struct{ Addresses []string }
 	if err := rpcCall(ctx, api, token, "id", &id); err != nil {
