@@ -21,7 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
 	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) and the Pinning Service API (/pins) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
 	tokenFile := fs.String("api-token-file", "", "require Authorization: Bearer TOKEN on the API, TOKEN the first line of this file")
-	stall := fs.Duration("stall-timeout", node.DefaultStallTimeout, "a fetch the node makes for others (a Pinning Service request, --gateway-fetch) fails when no block has arrived for this long (0: no stall limit)")
+	stall := fs.Duration("stall-timeout", node.DefaultStallTimeout, "a Pinning Service request (/pins on --api) fails when no block has arrived for this long (0: no stall limit)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
