@@ -139,7 +139,9 @@ func (bf *backendFlags) originFor(ctx context.Context, root cid.Cid, background 
 	}
 	b, err := bf.open(ctx, online)
 	if err != nil {
-		return nil, err
+		// A serve without --api holds the repo: the request can still go,
+		// only without origins.
+		return none(fmt.Sprintf("no origins sent: %v (with `serve --api` this command would send its addresses)", err))
 	}
 	has, err := b.node.Has(ctx, root)
 	if err != nil || !has {
