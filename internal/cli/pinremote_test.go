@@ -204,3 +204,34 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestPinRemoteOwnNode: with no serve on the repo, pin remote add runs the
+// repo's node online itself while it waits, sends its addresses as
+// origins, and the service fetches from it. With --background it would be
+// gone before the service dials: it sends no origins and says so.
+func TestPinRemoteOwnNode(t *testing.T) {
+	repoA, repoB := t.TempDir(), t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, repoA, "import", fixture))
+	tokFile := writeTokenFile(t, "0123456789abcdef-own-node-token")
+	_, helloB := startServe(t, repoB, "--api", "127.0.0.1:0", "--api-token-file", tokFile)
+	mustDemo(t, repoA, "pin", "remote", "service", "add", "B", helloB.API, "--token-file", tokFile)
+	var got struct {
+		Status             string
+		Origins            int
+		DelegatesConnected int `json:"delegates_connected"`
+	}
+	out := mustDemo(t, repoA, "pin", "remote", "add", root, "--service", "B", "--listen", "/ip4/127.0.0.1/tcp/0", "--json", "--poll", "100ms")
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Status != "pinned" || got.Origins == 0 || got.DelegatesConnected == 0 {
+		t.Fatalf("pin remote add with the repo's own node: %q %v", out, err)
+	}
+	if o := pinsvcOrigins(t, repoB); !strings.Contains(o, "/ip4/127.0.0.1/tcp/") || !strings.Contains(o, "/p2p/") {
+		t.Fatalf("origins %q", o)
+	}
+	if pins := mustDemo(t, repoB, "pins"); !strings.Contains(pins, root) {
+		t.Fatalf("B's pins: %q", pins)
+	}
+	code, out, errOut := demo(t, repoA, "pin", "remote", "add", root, "--service", "B", "--background")
+	if code != 0 || !strings.Contains(errOut, "no origins sent") || !strings.Contains(out, root+" on B") {
+		t.Fatalf("--background without serve: exit %d %q %q", code, out, errOut)
+	}
+}
