@@ -21,6 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
 	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) and the Pinning Service API (/pins) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
 	tokenFile := fs.String("api-token-file", "", "require Authorization: Bearer TOKEN on the API, TOKEN the first line of this file")
+	stall := fs.Duration("stall-timeout", node.DefaultStallTimeout, "a Pinning Service request (/pins on --api) fails when no block has arrived for this long (0: no stall limit)")
 	if _, err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			return fmt.Errorf("%w: --api %s is not a loopback address: the RPC is an admin interface, give --api-token-file", errUsage, *apiAddr)
 		}
 	}
+	bf.stall = stall
 	b, err := bf.open(ctx, online)
 	if err != nil {
 		return err
@@ -188,8 +190,10 @@ func pinCmd(ctx context.Context, op string, args []string, stdout, stderr io.Wri
 		// Kubo spells it `pin add`; both forms work.
 		if len(args) > 0 && args[0] == "add" {
 			args = args[1:]
+		} else if len(args) > 0 && args[0] == "remote" {
+			return runPinRemote(ctx, args[1:], stdout, stderr)
 		}
-		usage, help = "[add] CID [--name NAME]", "Pin a root (recursively), optionally with a name (as Kubo's pin add --name); pinning a pinned root again with --name renames it."
+		usage, help = "[add] CID [--name NAME] | remote …", "Pin a root (recursively), optionally with a name (as Kubo's pin add --name); pinning a pinned root again with --name renames it. `gohamt pin remote --help` lists the remote pinning commands."
 	}
 	fs, bf := newFlagSet(op, usage, help, stderr)
 	var name string

@@ -49,7 +49,7 @@ func commands() []command {
 		{"convert", "CID [--chunks-per-shard N]", "convert a HAMT dataset into a sharded one (no chunk bytes copied)", runConvert, true},
 		{"serve", "[--listen MULTIADDR] [--gateway ADDR [--gateway-fetch]]", "run the node online and serve the repo until interrupted; --gateway adds HTTP (/ipfs/, /zarr/)", runServe, true},
 		{"fetch", "--peer MULTIADDR CID", "fetch a whole dataset from peers and pin it", runFetch, true},
-		{"pin", "[add] CID [--name NAME]", "pin a root (recursively), optionally with a name", runPin, true},
+		{"pin", "[add] CID [--name NAME] | remote service add|ls|rm, remote add|ls|rm …", "pin a root (recursively), optionally with a name; `pin remote` asks a remote pinning service (IPFS Pinning Service API) to pin it, fetching from this node", runPin, true},
 		{"unpin", "CID", "unpin a root", runUnpin, true},
 		{"pins", "", "list pinned roots and their names", runPins, true},
 		{"gc", "", "delete blocks not reachable from a pin", runGC, true},
