@@ -39,6 +39,7 @@ func newBitswap(n *Node, finder dhtFinder) (*bitswap.Bitswap, bsnetwork.BitSwapN
 	net := bsnetwork.New(n.host.Peerstore(),
 		bsnet.NewFromIpfsHost(n.host, bsnet.WithConnectEventManager(evm)),
 		newHTTPNet(n, evm))
+	net = newPushFilter(net)
 	bs := bitswap.New(context.Background(), net, f, n.bstore,
 		bitswap.SetSendDontHaves(true),
 		// Duplicates are counted by the tracer (see sourceTracer).
