@@ -35,9 +35,10 @@ import (
 //     asks the other sources; 429/502/503/504 put the host in a cooldown
 //     for its Retry-After, capped at httpnet.DefaultMaxBackoff (1 min), or
 //     for a short default backoff, and the want fails over meanwhile;
-//   - a circuit breaker per source: a URL with MaxRetries (3, bitswap's
-//     message queue) server errors, or wrong blocks, or 100 DONT_HAVEs in a
-//     row, disconnects the source, and its pending wants go to the others;
+//   - a circuit breaker per source: a URL with MaxRetries server errors
+//     (one, see strictHTTP), a wrong block counting as one, or 100
+//     DONT_HAVEs in a row, disconnects the source, and its pending wants
+//     go to the others;
 //   - redirects are not followed and no credentials are sent, so nothing
 //     reaches another host; plain http is only allowed to loopback and
 //     private addresses, https must speak HTTP/2;
@@ -152,7 +153,24 @@ type gateways struct {
 }
 
 func newHTTPNet(n *Node, evm *bsnetwork.ConnectEventManager) bsnetwork.BitSwapNetwork {
-	return httpnet.New(n.host, httpnet.WithConnectEventManager(evm))
+	return strictHTTP{httpnet.New(n.host, httpnet.WithConnectEventManager(evm))}
+}
+
+// strictHTTP gives every HTTP sender httpnet's own default of one server
+// error per URL (httpnet.DefaultMaxRetries) instead of the three that
+// bitswap's message queue asks for. With three, a gateway that sends wrong
+// bytes once and the right bytes on the retry stays a source; with one,
+// the first wrong block (or server error that is not a "retry later")
+// disconnects it, and its wants go to the other sources at once.
+type strictHTTP struct{ bsnetwork.BitSwapNetwork }
+
+func (s strictHTTP) NewMessageSender(ctx context.Context, p peer.ID, opts *bsnetwork.MessageSenderOpts) (bsnetwork.MessageSender, error) {
+	o := bsnetwork.MessageSenderOpts{}
+	if opts != nil {
+		o = *opts
+	}
+	o.MaxRetries = httpnet.DefaultMaxRetries
+	return s.BitSwapNetwork.NewMessageSender(ctx, p, &o)
 }
 
 // connectGateways connects the gateways of cfg at start: each must answer
