@@ -214,4 +214,3 @@ func TestFetchThreeSources(t *testing.T) {
 		}
 	})
 }
-
