@@ -129,7 +129,17 @@ func TestReadFromGatewaySources(t *testing.T) {
 	})
 }
 
-// sourcesOf is `demo fetch --json`'s per-source report.
+// repoCopy is a copy of repo with an identity of its own (a copy keeps
+// the peer ID, and two processes with one peer ID are one peer to
+// libp2p).
+func repoCopy(t *testing.T, repo string) string {
+	t.Helper()
+	dir := copyDir(t, repo)
+	must(t, os.Remove(filepath.Join(dir, "identity.key")))
+	return dir
+}
+
+// sourceReport is `demo fetch --json`'s per-source report.
 type sourceReport struct {
 	Source    string `json:"source"`
 	HTTP      bool   `json:"http"`
@@ -145,9 +155,9 @@ type sourceReport struct {
 // (SIGKILL) completes from the other two.
 func TestFetchThreeSources(t *testing.T) {
 	ds := getDataset(t, smallMB)
-	a := serve(t, copyDir(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
-	b := serve(t, copyDir(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
-	gw := serveGateway(t, copyDir(t, ds.Repo))
+	a := serve(t, repoCopy(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
+	b := serve(t, repoCopy(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
+	gw := serveGateway(t, repoCopy(t, ds.Repo))
 
 	t.Run("all-three", func(t *testing.T) {
 		var out struct {
@@ -177,7 +187,7 @@ func TestFetchThreeSources(t *testing.T) {
 	t.Run("kill-one", func(t *testing.T) {
 		root, err := cid.Decode(ds.Root)
 		must(t, err)
-		a2 := serve(t, copyDir(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
+		a2 := serve(t, repoCopy(t, ds.Repo), "/ip4/127.0.0.1/tcp/0")
 		f := newNode(t, node.WithRepo(filepath.Join(t.TempDir(), "repo")), node.WithGatewaySources(gw))
 		must(t, f.Connect(t.Context(), a2.Addr()))
 		must(t, f.Connect(t.Context(), b.Addr()))

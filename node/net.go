@@ -45,6 +45,11 @@ func newBitswap(n *Node, finder dhtFinder) (*bitswap.Bitswap, bsnetwork.BitSwapN
 		// Duplicates are counted by the tracer (see sourceTracer).
 		bitswap.WithoutDuplicatedBlockStats(),
 		bitswap.WithTracer(n.sources),
+		// A small block asked with want-have is sent whole by default
+		// (up to 1 KiB); a session asks every source with want-have
+		// first, so each of them sent it: the HAMT nodes of a dataset
+		// arrived once per source. Answer HAVE, as for a big block.
+		bitswap.WithWantHaveReplaceSize(0),
 		bitswap.WithClientOption(client.WithDontHaveTimeoutConfig(dontHaveTimeouts())),
 	)
 	return bs, net
