@@ -39,6 +39,18 @@
 // requires) plus, optionally, an allow-list of peer IDs
 // ([WithAllowPeers]). Offline mode starts no host at all.
 //
+// # HTTP gateways and many sources
+//
+// [WithGatewaySources] adds trustless HTTP gateways as sources: boxo's
+// httpnet under bitswap's network router, so a gateway is one more peer
+// of the read's bitswap session (providers whose records carry /https
+// addresses are reached the same way). Every block is checked against its
+// CID; a gateway that sends a wrong block, or fails, is dropped and its
+// wants go to the other sources (see httpsource.go for the client rules).
+// A fetch asks each source with want-have first and each block of one
+// source at a time, so it receives no block twice (see multisource.go);
+// [Node.SourceStats] and [Progress].Sources say what each source sent.
+//
 // # Fetch deadlines
 //
 // Every network attempt to get a block runs under [WithFetchTimeout]

@@ -57,6 +57,11 @@ const (
 type Progress struct {
 	Blocks int64 // blocks fetched (or found locally) so far
 	Bytes  int64 // their total size
+	// Sources is, in the Progress that Fetch returns (not in the
+	// callbacks), what each source sent during the fetch: blocks, bytes
+	// and duplicates per peer and gateway (concurrent fetches on the same
+	// node count too).
+	Sources []SourceStat
 }
 
 // Fetch walks the DAG under root and makes every block it reaches local,
@@ -72,6 +77,15 @@ type Progress struct {
 // sessions, with redials) for as long as the fetch progresses, so a slow
 // or congested link is never mistaken for a missing block.
 func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
+	before := n.SourceStats()
+	p, err := n.fetch(ctx, root, progress)
+	if n.sources != nil {
+		p.Sources = sourceDelta(before, n.SourceStats())
+	}
+	return p, err
+}
+
+func (n *Node) fetch(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
 	stall := n.cfg.stallTimeout
 	if n.host == nil || stall <= 0 {
 		p, err := n.walk(ctx, root, progress)

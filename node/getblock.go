@@ -87,6 +87,7 @@ func (n *Node) sessionFor(ctx context.Context) exchange.Fetcher {
 		return n.bitswap.NewSession(ctx)
 	}
 	s.once.Do(func() {
+		n.reviveGateways()
 		s.ses = n.bitswap.NewSession(s.ctx)
 		s.ctx = nil
 	})
@@ -111,8 +112,9 @@ func (n *Node) fetchBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) 
 		return nil, err
 	}
 	// With no peer connected, fail at once unless a known peer may come
-	// back (its redial loop is running) or the DHT may find one.
-	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.reconnectKnown(ctx) && !n.hasKnown()) {
+	// back (its redial loop is running), the DHT may find one or there
+	// are gateways to ask.
+	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.dht == nil && !n.gateways.any() && !n.reconnectKnown(ctx) && !n.hasKnown()) {
 		return nil, &MissingError{CID: c}
 	}
 	w := watchFrom(ctx)

@@ -5,9 +5,10 @@ import (
 	"fmt"
 
 	"github.com/ipfs/boxo/bitswap"
+	"github.com/ipfs/boxo/bitswap/client"
+	bsnetwork "github.com/ipfs/boxo/bitswap/network"
 	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
 	"github.com/ipfs/boxo/blockservice"
-	boxobs "github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -23,15 +24,35 @@ import (
 // dhtFinder is the content routing bitswap asks for providers (nil: none).
 type dhtFinder = routing.ContentDiscovery
 
-func newBitswap(h host.Host, finder dhtFinder, bs boxobs.Blockstore) *bitswap.Bitswap {
+// newBitswap starts bitswap over libp2p and HTTP (boxo's router sends a
+// peer's wants over HTTP when it has HTTP addresses, as a gateway source
+// or a provider with /https addresses has, and over libp2p otherwise). It
+// returns the router too, for connecting gateways. Both networks share one
+// connection event manager, so a source that either drops leaves the
+// sessions at once.
+func newBitswap(n *Node, finder dhtFinder) (*bitswap.Bitswap, bsnetwork.BitSwapNetwork) {
 	var f routing.ContentDiscovery
 	if finder != nil {
 		f = finder
 	}
-	return bitswap.New(context.Background(), bsnet.NewFromIpfsHost(h), f, bs,
+	evm := bsnetwork.NewConnectEventManager()
+	net := bsnetwork.New(n.host.Peerstore(),
+		bsnet.NewFromIpfsHost(n.host, bsnet.WithConnectEventManager(evm)),
+		newHTTPNet(n, evm))
+	net = newPushFilter(net)
+	bs := bitswap.New(context.Background(), net, f, n.bstore,
 		bitswap.SetSendDontHaves(true),
+		// Duplicates are counted by the tracer (see sourceTracer).
 		bitswap.WithoutDuplicatedBlockStats(),
+		bitswap.WithTracer(n.sources),
+		// A small block asked with want-have is sent whole by default
+		// (up to 1 KiB); a session asks every source with want-have
+		// first, so each of them sent it: the HAMT nodes of a dataset
+		// arrived once per source. Answer HAVE, as for a big block.
+		bitswap.WithWantHaveReplaceSize(0),
+		bitswap.WithClientOption(client.WithDontHaveTimeoutConfig(dontHaveTimeouts())),
 	)
+	return bs, net
 }
 
 func newDHT(h host.Host, bootstrap []string, server bool) (*dht.IpfsDHT, error) {

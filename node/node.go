@@ -16,6 +16,7 @@ import (
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/telemetry"
 	"github.com/ipfs/boxo/bitswap"
+	bsnetwork "github.com/ipfs/boxo/bitswap/network"
 	boxobs "github.com/ipfs/boxo/blockstore"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -46,12 +47,15 @@ var ErrOffline = errors.New("node: offline")
 type Node struct {
 	*blockstore.Store
 
-	cfg     config
-	dstore  ds.Batching
-	bstore  boxobs.Blockstore // the local blocks, as bitswap sees them
-	host    host.Host         // nil when offline
-	bitswap *bitswap.Bitswap  // nil when offline
-	dht     *dht.IpfsDHT
+	cfg      config
+	dstore   ds.Batching
+	bstore   boxobs.Blockstore // the local blocks, as bitswap sees them
+	host     host.Host         // nil when offline
+	bitswap  *bitswap.Bitswap  // nil when offline
+	dht      *dht.IpfsDHT
+	bsnet    bsnetwork.BitSwapNetwork // bitswap's network: libp2p and HTTP
+	sources  *sourceTracer            // what each source sent
+	gateways *gateways                // WithGatewaySources
 
 	knownMu   sync.Mutex
 	known     map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone
@@ -129,7 +133,8 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 			finder = n.dht
 		}
 		// Bitswap before any connection, so that it sees every peer.
-		n.bitswap = newBitswap(n.host, finder, n.bstore)
+		n.sources = newSourceTracer(n.sourceName)
+		n.bitswap, n.bsnet = newBitswap(n, finder)
 		n.watchPeers()
 		// The Store puts through announce (peers waiting for a new
 		// block get it) and reads missing blocks through the network
@@ -149,6 +154,11 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 
 	for _, p := range cfg.peers {
 		if err := n.Connect(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if n.host != nil {
+		if err := n.connectGateways(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -416,7 +426,14 @@ func (n *Node) BitswapStat() (*bitswap.Stat, error) {
 	if n.bitswap == nil {
 		return nil, ErrOffline
 	}
-	return n.bitswap.Stat()
+	st, err := n.bitswap.Stat()
+	if err == nil {
+		// Bitswap's own count is off (see sourceTracer); the tracer's
+		// takes its place.
+		b, by := n.sources.dups()
+		st.DupBlksReceived, st.DupDataReceived = uint64(b), uint64(by)
+	}
+	return st, err
 }
 
 // telemetryStats reports the node's network counters to telemetry (the
@@ -430,7 +447,7 @@ func (n *Node) telemetryStats() (telemetry.IPFSNodeStats, bool) {
 		ID:                n.host.ID().String(),
 		Peers:             len(n.host.Network().Peers()),
 		BlocksReceived:    st.BlocksReceived,
-		DupBlocksReceived: st.DupBlksReceived,
+		DupBlocksReceived: func() uint64 { b, _ := n.sources.dups(); return uint64(b) }(),
 		BlocksSent:        st.BlocksSent,
 		BytesReceived:     st.DataReceived,
 		BytesSent:         st.DataSent,

@@ -52,6 +52,7 @@ type config struct {
 	fetchRetries   int
 	stallTimeout   time.Duration // <= 0: none
 	verify         bool
+	gatewaySources []string // WithGatewaySources (httpsource.go)
 }
 
 func defaults() config {

@@ -30,6 +30,9 @@ type backendFlags struct {
 	kuboGateway string
 	json        bool
 	peers       multiFlag
+	gateways    multiFlag // --gateway-source: trustless HTTP gateways to fetch from
+	stderr      io.Writer // where a reading command that went online logs its sources
+	readOnline  bool      // a reading command went online (for its --gateway-source)
 	listen      multiFlag
 	keyFile     string
 	header      string
@@ -47,13 +50,14 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *backendFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	bf := &backendFlags{}
+	bf := &backendFlags{stderr: stderr}
 	fs.StringVar(&bf.repo, "repo", defaultRepo(), "repo folder of the embedded node")
 	fs.BoolVar(&bf.memory, "memory", false, "use an in-memory store (gone when the command ends)")
 	fs.StringVar(&bf.kuboRPC, "kubo-rpc", "", "use a Kubo daemon: its RPC URL (e.g. http://127.0.0.1:5001)")
 	fs.StringVar(&bf.kuboGateway, "kubo-gateway", "", "Kubo gateway URL (default: the gateway Kubo's config names; without one, reads go through --kubo-rpc)")
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
 	fs.BoolVar(&bf.offline, "offline", false, "never go online: only what the repo holds (commands that need the network refuse)")
+	fs.Var(&bf.gateways, "gateway-source", "trustless HTTP gateway to fetch blocks from, alongside peers (repeatable; https://HOST, or http:// on a loopback or private address); a reading command given one goes online")
 	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
 	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
 	// withStats takes --stats out of the command line wherever it is; it
@@ -257,6 +261,15 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		s := blockstore.NewMemory()
 		return &backend{Store: s, close: s.Close}, nil
 	}
+	if len(bf.gateways) > 0 {
+		switch mode {
+		case readOnly:
+			mode = online // reading what the repo lacks from the gateways
+			bf.readOnline = true
+		case writeLocal:
+			return nil, fmt.Errorf("%w: --gateway-source is for commands that read or fetch", errUsage)
+		}
+	}
 	if mode == online && bf.offline {
 		return nil, fmt.Errorf("%w: this command needs the network, and --offline was given", errUsage)
 	}
@@ -266,6 +279,9 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 	}
 	if len(bf.listen) > 0 {
 		opts = append(opts, node.WithListenAddrs(bf.listen...))
+	}
+	if mode == online && len(bf.gateways) > 0 {
+		opts = append(opts, node.WithGatewaySources(bf.gateways...))
 	}
 	switch mode {
 	case readOnly:
@@ -293,7 +309,15 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		}
 		return nil, err
 	}
-	return &backend{Store: n, node: n, close: n.Close}, nil
+	closeNode := n.Close
+	if bf.readOnline && bf.stderr != nil {
+		// A read that went online says where its blocks came from.
+		closeNode = func() error {
+			logSources(bf.stderr, n.SourceStats())
+			return n.Close()
+		}
+	}
+	return &backend{Store: n, node: n, close: closeNode}, nil
 }
 
 // key reads the --encrypt-key-file key, or nil without the flag.

@@ -120,15 +120,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 
 // runFetch connects to peers, fetches a whole dataset and pins it.
 func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] CID", "Fetch every block of a dataset from peers into the repo and pin it.", stderr)
-	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; required)")
+	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] [--gateway-source URL …] CID", "Fetch every block of a dataset from peers and gateways into the repo and pin it.", stderr)
+	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; --peer or --gateway-source required)")
 	stall := fs.Duration("stall-timeout", time.Minute, "give up when no block has arrived for this long (0: no stall limit; each block then has the node's retries)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	if len(bf.peers) == 0 {
-		return fmt.Errorf("%w: fetch needs --peer", errUsage)
+	if len(bf.peers) == 0 && len(bf.gateways) == 0 {
+		return fmt.Errorf("%w: fetch needs --peer or --gateway-source", errUsage)
 	}
 	root, err := parseRootRef(pos[0])
 	if err != nil {
@@ -159,8 +159,9 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("fetched, but could not pin: %w", err) // err names the root
 	}
 	d := time.Since(t0)
+	logSources(stderr, p.Sources)
 	if bf.json {
-		return printJSON(stdout, map[string]any{"root": root.String(), "blocks": p.Blocks, "bytes": p.Bytes, "seconds": d.Seconds(), "pinned": true})
+		return printJSON(stdout, map[string]any{"root": root.String(), "blocks": p.Blocks, "bytes": p.Bytes, "seconds": d.Seconds(), "pinned": true, "sources": sourcesJSON(p.Sources)})
 	}
 	fmt.Fprintf(stdout, "fetched %s: %d blocks, %.1f MB in %s (%.1f MB/s), pinned\n", root, p.Blocks, float64(p.Bytes)/1e6, d.Round(time.Millisecond), mbps(p.Bytes, d))
 	return nil
@@ -342,4 +343,25 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	}
 	fmt.Fprintf(stdout, "removed %d blocks (%.1f MB), kept %d\n", st.Removed, float64(st.Bytes)/1e6, st.Kept)
 	return nil
+}
+
+// logSources writes a line per source of a fetch to stderr: what each
+// peer and gateway sent, duplicates, and whether it is still a source.
+func logSources(stderr io.Writer, st []node.SourceStat) {
+	for _, s := range st {
+		state := ""
+		if !s.Connected {
+			state = ", dropped"
+		}
+		fmt.Fprintf(stderr, "source %s: %d blocks, %.1f MB, %d duplicates%s\n", s.Source, s.Blocks, float64(s.Bytes)/1e6, s.DupBlocks, state)
+	}
+}
+
+func sourcesJSON(st []node.SourceStat) []map[string]any {
+	out := []map[string]any{}
+	for _, s := range st {
+		out = append(out, map[string]any{"source": s.Source, "http": s.HTTP, "blocks": s.Blocks, "bytes": s.Bytes,
+			"dup_blocks": s.DupBlocks, "dup_bytes": s.DupBytes, "connected": s.Connected})
+	}
+	return out
 }
