@@ -110,6 +110,16 @@ func CheckCID(id cid.Cid) error {
 	if !id.Defined() {
 		return fmt.Errorf("%w: undefined CID", ErrUnsupportedCID)
 	}
+	// Fast path, on every read: a CIDv1 whose codec and hash codes are
+	// one-byte varints can be checked without decoding its prefix.
+	if k := id.KeyString(); len(k) > 3 && k[0] == 1 {
+		switch Codec(k[1]) {
+		case Raw, DagCBOR, DagPB:
+			if k[2] == BLAKE3 || k[2] == mh.SHA2_256 {
+				return nil
+			}
+		}
+	}
 	p := id.Prefix()
 	switch p.MhType {
 	case BLAKE3, mh.SHA2_256:

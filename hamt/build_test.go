@@ -238,3 +238,58 @@ func TestBuildCanceled(t *testing.T) {
 		t.Fatalf("Finish on a canceled context = %v, %v", c, err)
 	}
 }
+
+// TestValueCache: a cached value is returned as a copy (changing what Get
+// returned does not change the next Get), the cache stays within its
+// budget, and WithValueCacheBytes(0) reads the store every time.
+func TestValueCache(t *testing.T) {
+	ctx := context.Background()
+	store := newFaultStore()
+	tr, err := New(store, WithValueCacheBytes(4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := tr.Set(ctx, fmt.Sprint("k", i), fmt.Appendf(nil, "value %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tr.Flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := OpenView(ctx, store, root, WithValueCacheBytes(4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v.Get(ctx, "k7")
+	got[0] = 'X'
+	before := store.gets.Load()
+	if again, err := v.Get(ctx, "k7"); err != nil || string(again) != "value 7" {
+		t.Fatalf("second Get = %q, %v", again, err)
+	}
+	if store.gets.Load() != before {
+		t.Fatal("a cached value was read from the store again")
+	}
+	for i := range 200 {
+		if got, err := v.Get(ctx, fmt.Sprint("k", i)); err != nil || string(got) != fmt.Sprint("value ", i) {
+			t.Fatalf("Get k%d = %q, %v", i, got, err)
+		}
+	}
+	if n := v.r.cfg.values.size.Load(); n > 4096 || n <= 0 {
+		t.Fatalf("value cache holds %d bytes with a budget of 4096", n)
+	}
+	off, err := OpenView(ctx, store, root, WithValueCacheBytes(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = store.gets.Load()
+	for range 3 {
+		if _, err := off.Get(ctx, "k7"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if store.gets.Load()-before < 3 {
+		t.Fatal("with the value cache off, values did not come from the store")
+	}
+}

@@ -20,6 +20,13 @@ const (
 	// network's block limit (cas.MaxBlockSize, 2 MiB). This library writes
 	// nodes of at most cas.ChunkSize.
 	DefaultMaxNodeBytes = cas.MaxBlockSize
+	// DefaultValueCacheBytes bounds the cache of small values (see
+	// [WithValueCacheBytes]).
+	DefaultValueCacheBytes = 16 << 20
+	// MaxCachedValue is the largest value the value cache keeps: values
+	// this small are HAMT-sized (a Zarr chunk is usually far larger and
+	// read once).
+	MaxCachedValue = 64 << 10
 	// DefaultSortBufferBytes is how many bytes of pairs a [Builder] sorts
 	// in memory before it spills a sorted run to disk: about 500 000
 	// typical Zarr chunk keys.
@@ -40,6 +47,8 @@ type config struct {
 	tempDir      string     // Builder only; "" is os.TempDir
 	hashLen      int        // bytes of a key's hash: no node is deeper
 	cache        *nodeCache // shared with the tree a view comes from
+	valueBytes   int64
+	values       *valueCache // shared like cache
 }
 
 func newConfig(store any, opts []Option) (config, error) {
@@ -52,6 +61,7 @@ func newConfig(store any, opts []Option) (config, error) {
 		bufferBytes:  DefaultBufferBytes,
 		maxNodeBytes: DefaultMaxNodeBytes,
 		sortBytes:    DefaultSortBufferBytes,
+		valueBytes:   DefaultValueCacheBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -65,6 +75,9 @@ func newConfig(store any, opts []Option) (config, error) {
 	c.hashLen = len(c.hash.sum("", &hb))
 	if c.cache == nil {
 		c.cache = newNodeCache(c.cacheBytes)
+	}
+	if c.values == nil {
+		c.values = newValueCache(c.valueBytes, MaxCachedValue)
 	}
 	return c, nil
 }
@@ -160,6 +173,21 @@ func WithTempDir(dir string) Option {
 			return fmt.Errorf("%w: empty temporary directory", ErrInvalidOption)
 		}
 		c.tempDir = dir
+		return nil
+	}
+}
+
+// WithValueCacheBytes bounds the cache of values read by Get, in bytes
+// (default [DefaultValueCacheBytes]); only values of at most
+// [MaxCachedValue] bytes are kept. 0 disables it. Values are
+// content-addressed, so a cached value is never stale; Get always returns
+// a copy.
+func WithValueCacheBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: value cache bytes %d", ErrInvalidOption, n)
+		}
+		c.valueBytes = n
 		return nil
 	}
 }

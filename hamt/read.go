@@ -259,7 +259,14 @@ func (r *reader) statsIn(ctx context.Context, n *node, depth int, seen visited, 
 // file when large).
 
 func (r *reader) value(ctx context.Context, id cid.Cid) ([]byte, error) {
-	return r.store.Get(ctx, id)
+	if v, ok := r.cfg.values.get(id); ok {
+		return v, nil
+	}
+	data, err := r.store.Get(ctx, id)
+	if err == nil {
+		r.cfg.values.put(id, data)
+	}
+	return data, err
 }
 
 func (r *reader) valueRange(ctx context.Context, id cid.Cid, rg cas.Range) ([]byte, error) {
@@ -267,7 +274,7 @@ func (r *reader) valueRange(ctx context.Context, id cid.Cid, rg cas.Range) ([]by
 }
 
 func (r *reader) valueNode(ctx context.Context, id cid.Cid) (datamodel.Node, error) {
-	data, err := r.store.Get(ctx, id)
+	data, err := r.value(ctx, id)
 	if err != nil {
 		return nil, err
 	}
