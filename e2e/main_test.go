@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// No test dials outside loopback: the gohamt command's default
+	// profile is public (bootstrap peers, public routers); every process
+	// the tests start inherits this.
+	os.Setenv("GOHAMT_PROFILE", "local")
 	var err error
 	workDir, err = os.MkdirTemp("", "gohamt-e2e-")
 	if err != nil {

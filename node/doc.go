@@ -33,8 +33,16 @@
 //
 // By default a node listens on TCP and QUIC (Noise or TLS, yamux) and
 // dials nobody: connect it to peers with [Node.Connect] (or [WithPeers]).
-// Content routing is off unless [WithDHT] (or [WithDHTServer]) is given,
-// so bitswap asks the peers it is connected to. A private swarm is a
+// Content routing is off unless given: [WithDHT], [WithBootstrap] or
+// [WithDHTMode] join the DHT (Kubo's dual WAN/LAN DHT), [WithRouters] adds
+// Delegated Routing V1 endpoints, asked in parallel with the DHT as Kubo's
+// default router does, and [PublicProfile] gives the public bootstrap
+// peers and router. Bitswap asks that router for providers, so a get
+// with no peer connected finds one and dials it; without routing it asks
+// the connected peers. [WithPeering] keeps peers connected; what the node
+// pins is announced on the DHT by boxo's provider system, as
+// [WithProvideStrategy] says (roots and HAMT nodes by default, not every
+// chunk). A private swarm is a
 // pre-shared key ([WithPrivateNetwork], TCP only, as libp2p's pnet
 // requires) plus, optionally, an allow-list of peer IDs
 // ([WithAllowPeers]). Offline mode starts no host at all.

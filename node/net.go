@@ -2,19 +2,12 @@ package node
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/bitswap/client"
 	bsnetwork "github.com/ipfs/boxo/bitswap/network"
 	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
-	"github.com/ipfs/boxo/blockservice"
-	"github.com/ipfs/boxo/ipld/merkledag"
-	"github.com/ipfs/go-cid"
-	ipld "github.com/ipfs/go-ipld-format"
-	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/control"
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -55,60 +48,6 @@ func newBitswap(n *Node, finder dhtFinder) (*bitswap.Bitswap, bsnetwork.BitSwapN
 	return bs, net
 }
 
-func newDHT(h host.Host, bootstrap []string, server bool) (*dht.IpfsDHT, error) {
-	var peers []peer.AddrInfo
-	for _, s := range bootstrap {
-		info, err := peer.AddrInfoFromString(s)
-		if err != nil {
-			return nil, fmt.Errorf("node: bootstrap peer %q: %w", s, err)
-		}
-		peers = append(peers, *info)
-	}
-	mode := dht.ModeAuto
-	if server {
-		mode = dht.ModeServer
-	}
-	d, err := dht.New(h, dht.Mode(mode), dht.BootstrapPeers(peers...))
-	if err != nil {
-		return nil, fmt.Errorf("node: dht: %w", err)
-	}
-	return d, nil
-}
-
-// Provide announces root (and, if recursive, every block of its DAG, which
-// must be local) on the DHT so that other peers can find this node. It
-// needs [WithDHT].
-func (n *Node) Provide(ctx context.Context, root cid.Cid, recursive bool) error {
-	if n.dht == nil {
-		return fmt.Errorf("node: provide %s: content routing is off (set WithDHT)", root)
-	}
-	keys := []cid.Cid{root}
-	if recursive {
-		local := merkledag.NewDAGService(blockservice.New(n.bstore, nil))
-		getLinks := func(ctx context.Context, c cid.Cid) ([]*ipld.Link, error) {
-			if c.Type() == cid.Raw {
-				return nil, nil
-			}
-			nd, err := local.Get(ctx, c)
-			if err != nil {
-				return nil, err
-			}
-			return nd.Links(), nil
-		}
-		seen := cid.NewSet()
-		if err := merkledag.Walk(ctx, getLinks, root, seen.Visit); err != nil {
-			return fmt.Errorf("node: provide %s: walk local DAG: %w", root, err)
-		}
-		keys = seen.Keys()
-	}
-	for _, c := range keys {
-		if err := n.dht.Provide(ctx, c, true); err != nil {
-			return fmt.Errorf("node: provide %s: %w", c, err)
-		}
-	}
-	return nil
-}
-
 // allowList is a connection gater that admits only the listed peers.
 type allowList map[peer.ID]struct{}
 
@@ -129,19 +68,3 @@ func (a allowList) InterceptSecured(_ network.Direction, p peer.ID, _ network.Co
 	return a.ok(p)
 }
 func (a allowList) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
-
-// FindProviders asks the DHT for up to max peers that announced c. It
-// needs [WithDHT].
-func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.AddrInfo, error) {
-	if n.dht == nil {
-		return nil, fmt.Errorf("node: find providers of %s: content routing is off (set WithDHT)", c)
-	}
-	var out []peer.AddrInfo
-	for p := range n.dht.FindProvidersAsync(ctx, c, max) {
-		out = append(out, p)
-	}
-	if len(out) == 0 && ctx.Err() != nil {
-		return nil, fmt.Errorf("node: find providers of %s: %w", c, ctx.Err())
-	}
-	return out, nil
-}

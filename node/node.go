@@ -21,7 +21,6 @@ import (
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 	"github.com/libp2p/go-libp2p"
-	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -52,7 +51,7 @@ type Node struct {
 	bstore   boxobs.Blockstore // the local blocks, as bitswap sees them
 	host     host.Host         // nil when offline
 	bitswap  *bitswap.Bitswap  // nil when offline
-	dht      *dht.IpfsDHT
+	rt       *routes           // content routing, peering, providing (routing.go); empty offline
 	bsnet    bsnetwork.BitSwapNetwork // bitswap's network: libp2p and HTTP
 	sources  *sourceTracer            // what each source sent
 	gateways *gateways                // WithGatewaySources
@@ -88,7 +87,7 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg}
+	n := &Node{cfg: cfg, rt: &routes{}}
 	n.life, n.stop = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -125,16 +124,12 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 		if n.host, err = newHost(cfg, priv); err != nil {
 			return nil, err
 		}
-		var finder dhtFinder
-		if cfg.dht {
-			if n.dht, err = newDHT(n.host, cfg.bootstrapPeers, cfg.dhtServer); err != nil {
-				return nil, err
-			}
-			finder = n.dht
+		if err := newRoutes(n.host, cfg, n.rt); err != nil {
+			return nil, err
 		}
 		// Bitswap before any connection, so that it sees every peer.
 		n.sources = newSourceTracer(n.sourceName)
-		n.bitswap, n.bsnet = newBitswap(n, finder)
+		n.bitswap, n.bsnet = newBitswap(n, n.rt.finder())
 		n.watchPeers()
 		// The Store puts through announce (peers waiting for a new
 		// block get it) and reads missing blocks through the network
@@ -150,6 +145,9 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 	}
 	if n.bitswap != nil {
 		n.untrack = telemetry.RegisterIPFSNode(n.telemetryStats)
+		if err := n.startProvider(); err != nil {
+			return nil, err
+		}
 	}
 
 	for _, p := range cfg.peers {
@@ -162,10 +160,8 @@ func New(ctx context.Context, opts ...Option) (_ *Node, err error) {
 			return nil, err
 		}
 	}
-	if n.dht != nil {
-		if err := n.dht.Bootstrap(ctx); err != nil {
-			return nil, fmt.Errorf("node: dht bootstrap: %w", err)
-		}
+	if err := n.rt.start(ctx); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -365,7 +361,8 @@ func (n *Node) Peers() []peer.ID {
 }
 
 // Close stops the node and closes its store, in the order that lets each
-// part finish: pinner, bitswap, DHT, host, datastore.
+// part finish: pinner, provider, bitswap, peering and DHT, host,
+// datastore.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.knownMu.Lock()
@@ -380,12 +377,11 @@ func (n *Node) Close() error {
 		if n.Store != nil {
 			errs = append(errs, n.Store.Close()) // pinner only: the node owns the datastore
 		}
+		errs = append(errs, n.rt.closeProvider())
 		if n.bitswap != nil {
 			errs = append(errs, n.bitswap.Close())
 		}
-		if n.dht != nil {
-			errs = append(errs, n.dht.Close())
-		}
+		errs = append(errs, n.rt.close())
 		if n.host != nil {
 			errs = append(errs, closeWithin(n.host.Close, hostCloseGrace))
 		}

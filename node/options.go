@@ -43,7 +43,7 @@ type config struct {
 	peers          []string
 	dht            bool
 	bootstrapPeers []string
-	dhtServer      bool
+	route          routeConfig // routing.go: DHT mode, routers, peering, providing
 	psk            []byte
 	allowPeers     []peer.ID
 	connLow        int
@@ -64,6 +64,7 @@ func defaults() config {
 		fetchRetries: DefaultFetchRetries,
 		stallTimeout: DefaultStallTimeout,
 		verify:       true,
+		route:        defaultRoute(),
 	}
 }
 
@@ -147,10 +148,11 @@ func WithPeers(addrs ...string) Option {
 	return func(c *config) error { c.peers = append(c.peers, addrs...); return nil }
 }
 
-// WithDHT joins the IPFS DHT (go-libp2p-kad-dht, auto client/server mode)
-// for content routing, bootstrapping from the given full multiaddrs. No
-// public peers are built in: give them here. Default: no DHT (bitswap
-// asks the connected peers).
+// WithDHT joins the IPFS DHT (go-libp2p-kad-dht's dual WAN/LAN DHT, as
+// Kubo's; mode [DHTAuto] unless [WithDHTMode]) for content routing,
+// bootstrapping from the given full multiaddrs ([WithBootstrap] is the
+// same; [PublicProfile] gives the public peers). Default: no DHT
+// (bitswap asks the connected peers, and the routers of [WithRouters]).
 func WithDHT(bootstrapPeers ...string) Option {
 	return func(c *config) error {
 		c.dht = true
@@ -164,7 +166,7 @@ func WithDHT(bootstrapPeers ...string) Option {
 // reachable (kad-dht's auto mode): right for a server with a public
 // address, and for private swarms and tests on one machine. Default: off.
 func WithDHTServer() Option {
-	return func(c *config) error { c.dht, c.dhtServer = true, true; return nil }
+	return func(c *config) error { c.dht, c.route.dhtMode = true, DHTServer; return nil }
 }
 
 // WithPrivateNetwork makes the swarm private: only peers with the same

@@ -38,6 +38,7 @@ type backendFlags struct {
 	header      string
 	stall       *time.Duration // fetch's --stall-timeout (node.WithStallTimeout); nil: the node's default
 	offline     bool           // --offline: no networking, even for commands that would go online
+	net         netFlags       // netflags.go: routing, peering, providing (netCommands only)
 }
 
 type multiFlag []string
@@ -66,6 +67,9 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	// Like --stats, --timeout is taken out of the line before the command
 	// runs (takeTimeout); it is here for the help.
 	fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	if netCommands[name] {
+		bf.addNetFlags(fs)
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: gohamt %s %s\n\n%s\n\nFlags:\n", name, args, help)
 		fs.PrintDefaults()
@@ -274,6 +278,13 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		return nil, fmt.Errorf("%w: this command needs the network, and --offline was given", errUsage)
 	}
 	opts := []node.Option{node.WithPeers(bf.peers...)}
+	if mode == online {
+		nopts, err := bf.netOptions()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, nopts...)
+	}
 	if bf.repo != "" {
 		opts = append(opts, node.WithRepo(bf.repo))
 	}

@@ -21,6 +21,10 @@ import (
 var toolBin string
 
 func TestMain(m *testing.M) {
+	// No test dials outside loopback: the public profile (bootstrap
+	// peers, public routers) is the CLI's default, so turn it off for
+	// the commands run in-process and for the binaries run below.
+	os.Setenv("GOHAMT_PROFILE", "local")
 	rssWrapper()
 	dir, err := os.MkdirTemp("", "gohamt-bin")
 	if err != nil {

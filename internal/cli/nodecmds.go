@@ -15,8 +15,6 @@ import (
 // runServe runs the node online until the context ends (SIGINT/SIGTERM).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, bf := newFlagSet("serve", "[--listen MULTIADDR]... [--peer MULTIADDR]... [--gateway ADDR [--gateway-fetch]] [--api ADDR [--api-token-file F]]", "Run the embedded node online and serve what its repo holds until interrupted.", stderr)
-	fs.Var(&bf.listen, "listen", "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces)")
-	fs.Var(&bf.peers, "peer", "peer to connect to at start (repeatable)")
 	gwAddr := fs.String("gateway", "", "serve the HTTP gateway (/ipfs/CID, /zarr/ROOT/KEY) at ADDR: HOST:PORT, or :PORT for 127.0.0.1 (:0 picks a port)")
 	gwFetch := fs.Bool("gateway-fetch", false, "let the gateway fetch blocks the repo lacks from peers (default: local blocks only)")
 	apiAddr := fs.String("api", "", "also serve Kubo's RPC API (/api/v0) and the Pinning Service API (/pins) on HOST:PORT (an empty host is 127.0.0.1; :0 picks a port); a non-loopback host needs --api-token-file")
@@ -120,15 +118,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 
 // runFetch connects to peers, fetches a whole dataset and pins it.
 func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, bf := newFlagSet("fetch", "--peer MULTIADDR [--peer …] [--gateway-source URL …] CID", "Fetch every block of a dataset from peers and gateways into the repo and pin it.", stderr)
-	fs.Var(&bf.peers, "peer", "peer to fetch from (repeatable; --peer or --gateway-source required)")
+	fs, bf := newFlagSet("fetch", "[--peer MULTIADDR]... [--gateway-source URL]... [--router URL]... [--bootstrap MULTIADDR]... CID", "Fetch every block of a dataset from peers and gateways into the repo and pin it. Peers are found\nthrough the public profile's routing, or given with --peer, --router, --bootstrap (--profile local);\ntrustless HTTP gateways with --gateway-source.", stderr)
 	stall := fs.Duration("stall-timeout", time.Minute, "give up when no block has arrived for this long (0: no stall limit; each block then has the node's retries)")
 	pos, err := parse(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	if len(bf.peers) == 0 && len(bf.gateways) == 0 {
-		return fmt.Errorf("%w: fetch needs --peer or --gateway-source", errUsage)
+	if !bf.offline && !bf.hasSources() {
+		return fmt.Errorf("%w: fetch needs somewhere to fetch from: --peer, --gateway-source, --router, --bootstrap, --peering or --profile public", errUsage)
 	}
 	root, err := parseRootRef(pos[0])
 	if err != nil {

@@ -74,10 +74,7 @@ func (bf *backendFlags) openRef(ctx context.Context, ref string) (*dataset, erro
 	if r.dir != "" {
 		return openDirRef(ctx, r.dir, bf.keyFile != "")
 	}
-	if bf.repoMissing() && len(bf.gateways) == 0 {
-		return nil, bf.errNoRepo()
-	}
-	b, err := bf.open(ctx, readOnly)
+	b, err := bf.openForRoot(ctx, r.root)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,43 @@
+package node
+
+import (
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// WithPeering keeps the node connected to the given peers (full
+// multiaddrs, …/p2p/ID) for as long as it runs, as Kubo's Peering.Peers:
+// boxo's peering service dials them at start, protects their connections
+// from the connection manager, and redials one that drops, backing off up
+// to ten minutes. Unlike [WithPeers], New does not wait for them nor fail
+// when one is down. Several addresses of one peer are merged. Default:
+// none.
+func WithPeering(addrs ...string) Option {
+	return func(c *config) error {
+		for _, a := range addrs {
+			info, err := peer.AddrInfoFromString(a)
+			if err != nil {
+				return invalid("WithPeering", "%q is not a full multiaddr (…/p2p/PEERID): %v", a, err)
+			}
+			merged := false
+			for i := range c.route.peering {
+				if c.route.peering[i].ID == info.ID {
+					c.route.peering[i].Addrs = append(c.route.peering[i].Addrs, info.Addrs...)
+					merged = true
+				}
+			}
+			if !merged {
+				c.route.peering = append(c.route.peering, *info)
+			}
+		}
+		return nil
+	}
+}
+
+// PeeringPeers lists the peers [WithPeering] keeps connected (nil
+// without it).
+func (n *Node) PeeringPeers() []peer.AddrInfo {
+	if n.rt.peering == nil {
+		return nil
+	}
+	return n.rt.peering.ListPeers()
+}
