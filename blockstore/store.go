@@ -188,6 +188,27 @@ func (s *Store) GetRange(ctx context.Context, id cid.Cid, r cas.Range) ([]byte, 
 	return s.get(ctx, "get-range", id, r)
 }
 
+// Size implements [cas.Sizer]: the value's length from its root block
+// (checked against its CID like every read), without reading the leaves
+// of a large value.
+func (s *Store) Size(ctx context.Context, id cid.Cid) (int64, error) {
+	if err := cas.CheckCID(id); err != nil {
+		return 0, &cas.Error{Op: "size", CID: id, Err: err}
+	}
+	root, err := s.block(ctx, id)
+	if err != nil {
+		return 0, &cas.Error{Op: "size", CID: id, Err: err}
+	}
+	if id.Type() != cid.DagProtobuf {
+		return int64(len(root)), nil
+	}
+	file, err := unixfile.Decode(root)
+	if err != nil {
+		return 0, &cas.Error{Op: "size", CID: id, Err: err}
+	}
+	return file.Size(), nil
+}
+
 func (s *Store) get(ctx context.Context, op string, id cid.Cid, r cas.Range) ([]byte, error) {
 	ctx, tl := telemetry.StartCASLoad(ctx, telemetry.BackendBlocks, id, op == "get-range")
 	out, err := s.read(ctx, op, id, r)

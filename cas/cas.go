@@ -156,6 +156,15 @@ type RangeGetter interface {
 	GetRange(ctx context.Context, id cid.Cid, r Range) ([]byte, error)
 }
 
+// Sizer is a Store that can tell the length of a value (what Get would
+// return) from its root block alone: the length of a raw or dag-cbor
+// block, the filesize a UnixFS root states. Use [Size] rather than calling
+// it directly.
+type Sizer interface {
+	Store
+	Size(ctx context.Context, id cid.Cid) (int64, error)
+}
+
 // Pinner is a Store that keeps pinned values (recursively: every block
 // reachable from the root) from garbage collection.
 //
@@ -230,4 +239,17 @@ func GetRange(ctx context.Context, s Store, id cid.Cid, r Range) ([]byte, error)
 		return nil, &Error{Op: "get-range", CID: id, Err: err}
 	}
 	return data[start:end:end], nil
+}
+
+// Size returns the length of the value of id. It uses the backend's
+// [Sizer] when it has one, and otherwise reads the whole value.
+func Size(ctx context.Context, s Store, id cid.Cid) (int64, error) {
+	if sz, ok := s.(Sizer); ok {
+		return sz.Size(ctx, id)
+	}
+	data, err := s.Get(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(data)), nil
 }

@@ -174,6 +174,41 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 	return s.loadRange(ctx, "get", key, c, r)
 }
 
+// Size returns the length of key's value: for a chunk, from its value's
+// root block (a large value's leaves are not read); a metadata document
+// is read whole. The chunk's shard is loaded into the cache, as for a
+// range read: the ranges that follow a Size are in the same shard.
+func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	if err := zarr.CheckKey(key); err != nil {
+		return 0, &zarr.KeyError{Op: "size", Key: key, Err: err}
+	}
+	s.mu.RLock()
+	lk := s.effectiveReadKey(key)
+	s.mu.RUnlock()
+	l, c, ok, err := s.chunkCID(ctx, lk, false)
+	if err != nil {
+		return 0, &zarr.KeyError{Op: "size", Key: key, Err: err}
+	}
+	if !ok {
+		return 0, absent("size", key)
+	}
+	if l.meta {
+		b, err := s.get(ctx, key, zarr.All())
+		return int64(len(b)), err
+	}
+	if !c.Defined() {
+		if !l.metaCID.Defined() {
+			return 0, absent("size", key)
+		}
+		c = l.metaCID
+	}
+	n, err := cas.Size(ctx, s.cs, c)
+	if err != nil {
+		return 0, &zarr.KeyError{Op: "size", Key: key, Err: err}
+	}
+	return n, nil
+}
+
 // Exists reports whether key has a value (py-hamt's exists: errors in the
 // key read as false).
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {

@@ -50,6 +50,7 @@ var (
 	_ zarr.ListableStore   = (*Store)(nil)
 	_ zarr.ExistsStore     = (*Store)(nil)
 	_ zarr.CapabilityStore = (*Store)(nil)
+	_ zarr.SizeStore       = (*Store)(nil)
 )
 
 func newStore(cs cas.Store, cfg config) *Store {

@@ -178,6 +178,28 @@ type ListableStore interface {
 	ListDir(ctx context.Context, prefix string) iter.Seq2[string, error]
 }
 
+// SizeStore can tell the length of a value without reading it (a store
+// over a cas.Store asks the value's root block), so that a server can
+// answer HEAD and Range requests by reading only the bytes asked for. A
+// missing key is an error wrapping ErrAbsent.
+type SizeStore interface {
+	Store
+	Size(ctx context.Context, key string) (int64, error)
+}
+
+// Size returns the length of key's value: the store's own Size when it is
+// a SizeStore, otherwise the length of the whole value read.
+func Size(ctx context.Context, s Store, key string) (int64, error) {
+	if sz, ok := s.(SizeStore); ok {
+		return sz.Size(ctx, key)
+	}
+	v, err := s.Get(ctx, key, All())
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(v)), nil
+}
+
 // PartialWriter can overwrite part of a value in place.
 type PartialWriter interface {
 	Store

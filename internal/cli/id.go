@@ -20,9 +20,10 @@ import (
 func runID(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, bf := newFlagSet("id", "[--online [--listen MULTIADDR]...]",
 		"Print the peer ID of the repo's node, its addresses and its agent version.\n"+
-			"Offline (the default) the node has no addresses: it reads the repo's identity only, and\n"+
-			"works while `gohamt serve` runs. --online starts the node, prints the addresses it\n"+
-			"listens on, and stops. With --kubo-rpc it is Kubo's `ipfs id`.\n\n"+
+			"While `gohamt serve --api` runs on the repo, it asks that node (online: its addresses\n"+
+			"and protocols). Otherwise the node has no addresses: it reads the repo's identity only.\n"+
+			"--online starts the node, prints the addresses it listens on, and stops. With\n"+
+			"--kubo-rpc it is Kubo's `ipfs id`.\n\n"+
 			"Example: gohamt id --online --listen /ip4/127.0.0.1/tcp/4001", stderr)
 	onlineFlag := fs.Bool("online", false, "start the node to learn its listen addresses")
 	fs.Var(&bf.listen, "listen", "with --online: multiaddr to listen on (repeatable)")
@@ -35,17 +36,24 @@ func runID(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		Agent   string   `json:"agent_version"`
 		Online  bool     `json:"online"`
 		Backend string   `json:"backend"`
+		// Protocols are known when a node answers (--kubo-rpc, a running
+		// serve --api), as `ipfs id` lists them.
+		Protocols []string `json:"protocols,omitempty"`
 	}{Addrs: []string{}, Backend: "embedded"}
-	switch {
-	case bf.kuboRPC != "":
-		k, err := kuboID(ctx, bf.kuboRPC)
-		if err != nil {
-			return err
-		}
-		out.ID, out.Addrs, out.Agent, out.Online, out.Backend = k.ID, k.Addresses, k.AgentVersion, len(k.Addresses) > 0, "kubo"
+	fromAPI := func(k kuboIdentity) {
+		out.ID, out.Addrs, out.Agent, out.Online, out.Protocols = k.ID, k.Addresses, k.AgentVersion, len(k.Addresses) > 0, k.Protocols
 		if out.Addrs == nil {
 			out.Addrs = []string{}
 		}
+	}
+	switch {
+	case bf.kuboRPC != "":
+		k, err := kuboID(ctx, bf.kuboRPC, "")
+		if err != nil {
+			return err
+		}
+		fromAPI(k)
+		out.Backend = "kubo"
 	case bf.memory:
 		return fmt.Errorf("%w: id: --memory has no identity (a new one each time)", errUsage)
 	case *onlineFlag:
@@ -60,6 +68,18 @@ func runID(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		}
 		out.Agent = readBuildInfo().Agent
 	default:
+		// A serve holding the repo knows what the key file cannot: whether
+		// the node is online, and where it listens.
+		if url, token, ok, err := repoAPI(ctx, bf.repo); err != nil {
+			return err
+		} else if ok {
+			k, err := kuboID(ctx, url, token)
+			if err != nil {
+				return fmt.Errorf("%w (the API of the `gohamt serve` running on %s)", err, bf.repo)
+			}
+			fromAPI(k)
+			break
+		}
 		id, err := repoPeerID(bf)
 		if err != nil {
 			return err
@@ -75,6 +95,9 @@ func runID(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	}
 	for _, a := range out.Addrs {
 		fmt.Fprintf(stdout, "address %s\n", a)
+	}
+	if len(out.Protocols) > 0 {
+		fmt.Fprintf(stdout, "protocols %s\n", strings.Join(out.Protocols, " "))
 	}
 	return nil
 }
@@ -101,14 +124,19 @@ type kuboIdentity struct {
 	ID           string
 	Addresses    []string
 	AgentVersion string
+	Protocols    []string
 }
 
-// kuboID asks Kubo's RPC for its identity.
-func kuboID(ctx context.Context, rpc string) (kuboIdentity, error) {
+// kuboID asks Kubo's RPC (or serve's, with its token if any) for its
+// identity.
+func kuboID(ctx context.Context, rpc, token string) (kuboIdentity, error) {
 	var k kuboIdentity
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(rpc, "/")+"/api/v0/id", nil)
 	if err != nil {
 		return k, fmt.Errorf("id: %w", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

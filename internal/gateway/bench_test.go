@@ -10,22 +10,24 @@ import (
 	"testing"
 
 	"github.com/gohamt/gohamt/cas"
-	"github.com/gohamt/gohamt/internal/gateway"
 	"github.com/gohamt/gohamt/internal/kubotest"
 	"github.com/gohamt/gohamt/kuboadapter"
+	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/go-cid"
 )
 
 // benchClient keeps enough idle connections for the parallel clients.
 var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-// BenchmarkGateway serves the same blocks and file from this gateway (an
-// offline node on Badger, verified reads, and unverified as Kubo reads) and from Kubo 0.43's gateway
-// (offline daemon, internal/kubotest), in one run: raw blocks of 4 KiB
-// and 1 MiB by ?format=raw, and 1 MiB Range reads at random offsets of a
-// 64 MiB UnixFS file. Eight clients at once; MB/s and req/s per case.
-// The CIDs are the same on both sides (kuboadapter adds as gohamt
-// encodes), so both read the same bytes.
+// BenchmarkGateway serves the same blocks and file from `gohamt serve
+// --gateway` (its own process, as Kubo's daemon is: "gohamt-serve"), from
+// this gateway in the benchmark's process ("gohamt": the clients and the
+// server then share the process's two Ps, which the separate daemons do
+// not) and from Kubo 0.43's gateway (offline daemon, internal/kubotest),
+// in one run: raw blocks of 4 KiB and 1 MiB by ?format=raw, and 1 MiB
+// Range reads at random offsets of a 64 MiB UnixFS file. Eight clients at
+// once; MB/s and req/s per case. The CIDs are the same on every side
+// (kuboadapter adds as gohamt encodes), so all read the same bytes.
 func BenchmarkGateway(b *testing.B) {
 	ctx := context.Background()
 	d := kubotest.Start(b, kubotest.Options{Offline: true})
@@ -34,9 +36,17 @@ func BenchmarkGateway(b *testing.B) {
 		b.Fatal(err)
 	}
 	n := offlineNode(b)
+	repo := b.TempDir() // for serve, which must hold its repo alone
+	n2, err := node.New(ctx, node.WithRepo(repo), node.WithOffline())
+	if err != nil {
+		b.Fatal(err)
+	}
 	put := func(data []byte) cid.Cid {
 		c, err := n.Put(ctx, data, cas.Raw)
 		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := n2.Put(ctx, data, cas.Raw); err != nil {
 			b.Fatal(err)
 		}
 		k, err := kubo.Put(ctx, data, cas.Raw)
@@ -60,9 +70,12 @@ func BenchmarkGateway(b *testing.B) {
 	}
 	const fileSize = 64 << 20
 	file := put(randBytes(fileSize, 64))
+	if err := n2.Close(); err != nil {
+		b.Fatal(err)
+	}
+	process := serveProcess(b, repo)
 	ours := serve(b, n)
-	unverified := serve(b, n, gateway.WithVerify(false)) // as Kubo reads its blockstore
-	for _, gw := range []struct{ name, url string }{{"gohamt", ours}, {"gohamt-noverify", unverified}, {"kubo", d.Gateway}} {
+	for _, gw := range []struct{ name, url string }{{"gohamt-serve", process}, {"gohamt", ours}, {"kubo", d.Gateway}} {
 		for _, size := range []string{"4KiB", "1MiB"} {
 			cids := sets[size]
 			b.Run(fmt.Sprintf("raw-%s/%s", size, gw.name), func(b *testing.B) {

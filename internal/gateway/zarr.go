@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,7 +66,18 @@ func (z *zarrHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, z.cfg.timeout)
 		defer cancel()
 	}
-	v, etag, err := z.value(ctx, strings.TrimPrefix(r.URL.Path, "/zarr/"))
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		// One range per request: a multipart answer is something no Zarr
+		// client asks for, and RFC 9110 lets a server ignore Range.
+		r.Header.Del("Range")
+	}
+	v, err := z.value(ctx, strings.TrimPrefix(r.URL.Path, "/zarr/"))
+	if err == nil && r.Method == http.MethodGet && !notModified(r, v.etag) {
+		// The bytes asked for are read before any header is written, so
+		// that a block that cannot be read is a clean 404/504/500.
+		start, end := v.span(r.Header.Get("Range"))
+		err = v.read(start, end)
+	}
 	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
@@ -77,7 +87,7 @@ func (z *zarrHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Etag", etag)
+	h.Set("Etag", v.etag)
 	h.Set("Cache-Control", immutable)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Access-Control-Allow-Origin", "*") // a browser's Zarr viewer reads it from another origin
@@ -87,14 +97,17 @@ func (z *zarrHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Content-Type", "application/octet-stream")
 	}
-	if strings.Contains(r.Header.Get("Range"), ",") {
-		// One range per request: a multipart answer is something no Zarr
-		// client asks for, and RFC 9110 lets a server ignore Range.
-		r.Header.Del("Range")
-	}
 	// ServeContent answers Range (206, or 416 with the size), HEAD,
-	// If-None-Match (304) and sets Content-Length.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(v))
+	// If-None-Match (304) and sets Content-Length; it reads from v only
+	// the bytes it sends.
+	http.ServeContent(w, r, "", time.Time{}, v)
+}
+
+// notModified reports whether r's If-None-Match names etag (the answer is
+// then a 304, and nothing needs reading).
+func notModified(r *http.Request, etag string) bool {
+	inm := r.Header.Get("If-None-Match")
+	return inm != "" && (strings.TrimSpace(inm) == "*" || strings.Contains(inm, etag))
 }
 
 func isV2Meta(p string) bool {
@@ -106,38 +119,40 @@ func isV2Meta(p string) bool {
 	return false
 }
 
-// value reads what rest ("ROOT/KEY") names and returns it with its Etag.
-func (z *zarrHandler) value(ctx context.Context, rest string) ([]byte, string, error) {
+// value finds what rest ("ROOT/KEY") names and its size, reading none of
+// its bytes where the store can tell the size without (zarr.SizeStore:
+// a HAMT's or a sharded dataset's chunk is sized from its root block).
+func (z *zarrHandler) value(ctx context.Context, rest string) (*valueReader, error) {
 	rootStr, key, _ := strings.Cut(rest, "/")
 	if rootStr == "" {
-		return nil, "", &httpError{http.StatusBadRequest, "no dataset root: use /zarr/ROOT/KEY"}
+		return nil, &httpError{http.StatusBadRequest, "no dataset root: use /zarr/ROOT/KEY"}
 	}
 	root, err := cid.Decode(rootStr)
 	if err != nil {
-		return nil, "", &httpError{http.StatusBadRequest, fmt.Sprintf("bad CID %q: %v", rootStr, err)}
+		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("bad CID %q: %v", rootStr, err)}
 	}
 	if err := cas.CheckCID(root); err != nil {
-		return nil, "", &httpError{http.StatusBadRequest, fmt.Sprintf("unsupported CID %s: %v", root, err)}
+		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("unsupported CID %s: %v", root, err)}
 	}
 	if key == "" || strings.HasSuffix(key, "/") {
-		return nil, "", &httpError{http.StatusNotFound, fmt.Sprintf("%s: give a key (/zarr/%s/zarr.json); folders are not listed", root, root)}
+		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("%s: give a key (/zarr/%s/zarr.json); folders are not listed", root, root)}
 	}
 	if err := zarr.CheckKey(key); err != nil {
-		return nil, "", &httpError{http.StatusBadRequest, fmt.Sprintf("bad key %q: empty, \".\" or \"..\" segments", key)}
+		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("bad key %q: empty, \".\" or \"..\" segments", key)}
 	}
 	st, err := z.store(ctx, root)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	v, err := st.Get(ctx, key, zarr.All())
+	size, err := zarr.Size(ctx, st, key)
 	if err != nil {
 		if errors.Is(err, zarr.ErrAbsent) {
-			return nil, "", &httpError{http.StatusNotFound, fmt.Sprintf("no key %q in dataset %s", key, root)}
+			return nil, &httpError{http.StatusNotFound, fmt.Sprintf("no key %q in dataset %s", key, root)}
 		}
-		return nil, "", err
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(root.String() + "/" + key))
-	return v, `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+	return &valueReader{ctx: ctx, st: st, key: key, size: size, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
 }
 
 // store opens root's dataset, or returns the one already open. A failed

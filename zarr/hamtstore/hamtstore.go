@@ -19,6 +19,7 @@ import (
 type reader interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	GetRange(ctx context.Context, key string, r cas.Range) ([]byte, error)
+	GetCID(ctx context.Context, key string) (cid.Cid, error)
 	Has(ctx context.Context, key string) (bool, error)
 	Keys(ctx context.Context) iter.Seq2[string, error]
 }
@@ -27,6 +28,7 @@ type reader interface {
 type Store struct {
 	r        reader
 	tree     *hamt.Tree // nil when read-only
+	cs       cas.Store  // where values live, for Size; nil from New and NewReadOnly
 	readOnly bool
 
 	ifAbsent sync.Mutex // serializes SetIfAbsent
@@ -39,6 +41,7 @@ var (
 	_ zarr.ListableStore   = (*Store)(nil)
 	_ zarr.ExistsStore     = (*Store)(nil)
 	_ zarr.CapabilityStore = (*Store)(nil)
+	_ zarr.SizeStore       = (*Store)(nil)
 )
 
 // New returns a writable store over tree.
@@ -65,7 +68,9 @@ func Create(cs cas.Store, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hamtstore: %w", err)
 	}
-	return New(t), nil
+	s := New(t)
+	s.cs = cs
+	return s, nil
 }
 
 // Open returns a store over the HAMT whose root node is root: read-only
@@ -80,13 +85,17 @@ func Open(ctx context.Context, cs cas.Store, root cid.Cid, opts ...Option) (*Sto
 		if err != nil {
 			return nil, fmt.Errorf("hamtstore: open %s: %w", root, err)
 		}
-		return NewReadOnly(v), nil
+		s := NewReadOnly(v)
+		s.cs = cs
+		return s, nil
 	}
 	t, err := hamt.Open(ctx, cs, root, c.hamt...)
 	if err != nil {
 		return nil, fmt.Errorf("hamtstore: open %s: %w", root, err)
 	}
-	return New(t), nil
+	s := New(t)
+	s.cs = cs
+	return s, nil
 }
 
 // ReadOnly reports whether writes and deletes are refused.
@@ -175,6 +184,29 @@ func (s *Store) get(ctx context.Context, key string, r zarr.ByteRange) ([]byte, 
 		return nil, wrap("get", key, err)
 	}
 	return b, nil
+}
+
+// Size returns the length of key's value. A chunk's is read from its
+// value's root block (for a large value, a UnixFS root: none of its
+// leaves); a metadata document is read whole (and cached). A store made
+// with New or NewReadOnly does not know its cas.Store and reads the value.
+func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	if err := zarr.CheckKey(key); err != nil {
+		return 0, &zarr.KeyError{Op: "size", Key: key, Err: err}
+	}
+	if s.cs == nil || zarr.IsMetadataKey(key) {
+		b, err := s.get(ctx, key, zarr.All())
+		return int64(len(b)), err
+	}
+	c, err := s.r.GetCID(ctx, key)
+	if err != nil {
+		return 0, wrap("size", key, err)
+	}
+	n, err := cas.Size(ctx, s.cs, c)
+	if err != nil {
+		return 0, wrap("size", key, err)
+	}
+	return n, nil
 }
 
 // Exists reports whether key is in the tree.

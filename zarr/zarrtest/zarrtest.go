@@ -117,6 +117,24 @@ func TestStore(t *testing.T, newStore func(t *testing.T) zarr.Store) {
 			t.Errorf("Exists(empty value) = %v, %v", ok, err)
 		}
 	})
+	t.Run("size", func(t *testing.T) {
+		// zarr.Size: the store's own SizeStore when it has one (an HTTP
+		// server answers HEAD and Range with it), else the value's length.
+		s := newStore(t).(zarr.WritableStore)
+		big := bytes.Repeat([]byte("0123456789abcdef"), (3<<20)/16+5) // several blocks in a CAS
+		for k, v := range map[string][]byte{"a/c/0/0": []byte("0123456789"), "a/c/0/1": big, "empty": nil,
+			"zarr.json": []byte(`{"zarr_format":3,"node_type":"group","attributes":{}}`)} {
+			must(t, s.Set(ctx, k, v))
+			if n, err := zarr.Size(ctx, s, k); err != nil || n != int64(len(v)) {
+				t.Errorf("Size(%s) = %d, %v; want %d", k, n, err, len(v))
+			}
+		}
+		for _, k := range []string{"nope", "a/c/9/9", "a/c/0/0/x"} {
+			if _, err := zarr.Size(ctx, s, k); !errors.Is(err, zarr.ErrAbsent) {
+				t.Errorf("Size(%s) = %v, want ErrAbsent", k, err)
+			}
+		}
+	})
 	t.Run("overwrite-metadata", func(t *testing.T) {
 		// Stores that cache metadata must drop it on set and delete.
 		s := newStore(t).(zarr.WritableStore)
