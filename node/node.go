@@ -48,10 +48,10 @@ type Node struct {
 
 	cfg      config
 	dstore   ds.Batching
-	bstore   boxobs.Blockstore // the local blocks, as bitswap sees them
-	host     host.Host         // nil when offline
-	bitswap  *bitswap.Bitswap  // nil when offline
-	rt       *routes           // content routing, peering, providing (routing.go); empty offline
+	bstore   boxobs.Blockstore        // the local blocks, as bitswap sees them
+	host     host.Host                // nil when offline
+	bitswap  *bitswap.Bitswap         // nil when offline
+	rt       *routes                  // content routing, peering, providing (routing.go); empty offline
 	bsnet    bsnetwork.BitSwapNetwork // bitswap's network: libp2p and HTTP
 	sources  *sourceTracer            // what each source sent
 	gateways *gateways                // WithGatewaySources
