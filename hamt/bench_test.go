@@ -294,7 +294,7 @@ func BenchmarkInsertBudget(b *testing.B) {
 	n := *benchKeys
 	const budget = 32 << 20
 	var elapsed time.Duration
-	var peak int64
+	var peak, puts int64
 	var auto int
 	for b.Loop() {
 		store := newFaultStore()
@@ -316,8 +316,10 @@ func BenchmarkInsertBudget(b *testing.B) {
 		}
 		elapsed += time.Since(start)
 		auto = tr.auto
+		puts = store.puts.Load()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "keys/s")
+	b.ReportMetric(float64(puts)/float64(n), "blocks/key")
 	b.ReportMetric(float64(auto), "auto-flushes")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-buffer-MiB")
 }

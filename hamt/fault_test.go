@@ -124,15 +124,17 @@ func TestAutoFlushFailureChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := model{}
-	for i := range 40 {
+	// Set keys until the buffer passes the budget: the next write starts
+	// with the first automatic flush.
+	for i := 0; tr.BufferSize() <= 4<<10; i++ {
 		k := fmt.Sprint("k", i)
 		m[k] = valueCID(k)
 		if err := tr.SetCID(ctx, k, m[k]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if tr.BufferSize() <= 4<<10 {
-		t.Fatalf("buffer %d not over budget yet", tr.BufferSize())
+	if tr.auto != 0 {
+		t.Fatalf("%d automatic flushes before the budget was passed", tr.auto)
 	}
 	store.arm(0)
 	if err := tr.SetCID(ctx, "x", valueCID("x")); !errors.Is(err, errInjected) {
@@ -324,5 +326,49 @@ func TestCorruptChild(t *testing.T) {
 				t.Errorf("failed writes changed the root: %s %v", after, err)
 			}
 		})
+	}
+}
+
+// TestBatchedFailureKeepsWrites: in batched mode (a tree past its budget)
+// a store failure while a batch is applied fails that call; every write
+// made before it is still visible, and after the store recovers a flush
+// gives the root of all of them.
+func TestBatchedFailureKeepsWrites(t *testing.T) {
+	ctx := context.Background()
+	store := newFaultStore()
+	tr, err := New(store, WithBucketSize(1), WithBufferBytes(16<<10), WithCacheBytes(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model{}
+	for i := range 3000 {
+		k := fmt.Sprint("k", i)
+		m[k] = valueCID(k)
+		if err := tr.SetCID(ctx, k, m[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !tr.batched || len(tr.pend) == 0 {
+		t.Fatalf("not in batched mode with writes pending (batched %v, %d pending)", tr.batched, len(tr.pend))
+	}
+	store.arm(0)
+	var failed error
+	for i := 3000; i < 6000 && failed == nil; i++ {
+		k := fmt.Sprint("k", i)
+		if failed = tr.SetCID(ctx, k, valueCID(k)); failed == nil {
+			m[k] = valueCID(k)
+		}
+	}
+	store.disarm()
+	if !errors.Is(failed, errInjected) {
+		t.Fatalf("writes with a failing store: %v", failed)
+	}
+	checkTree(t, tr, m)
+	got, err := tr.Flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := freshRoot(t, m, rand.New(rand.NewPCG(2, 2)), WithBucketSize(1)); !got.Equals(want) {
+		t.Fatalf("root %s, want %s", got, want)
 	}
 }

@@ -33,6 +33,12 @@ type Tree struct {
 	held  int64 // memory estimate of the held nodes
 	path  []*node
 	auto  int // auto-flushes so far
+
+	// Batched mode (see batch.go): after the first automatic flush, writes
+	// wait here and are applied in hash order when the budget is reached.
+	batched bool
+	pend    map[string]cid.Cid // key → value CID, or Undef for a delete
+	pendMem int64
 }
 
 // New returns an empty tree that writes to store.
@@ -137,6 +143,15 @@ func (t *Tree) set(ctx context.Context, key string, val cid.Cid) error {
 	if err := t.budget(ctx); err != nil {
 		return err
 	}
+	if t.batched {
+		t.pendSet(key, val)
+		return nil
+	}
+	return t.setNow(ctx, key, val)
+}
+
+// setNow applies one set to the held nodes.
+func (t *Tree) setNow(ctx context.Context, key string, val cid.Cid) error {
 	var hb [32]byte
 	h := t.r.cfg.hash.sum(key, &hb)
 	path := t.path[:0]
@@ -258,6 +273,14 @@ func (t *Tree) del(ctx context.Context, key string) error {
 	if err := t.budget(ctx); err != nil {
 		return err
 	}
+	if t.batched {
+		return t.pendDelete(ctx, key)
+	}
+	return t.delNow(ctx, key)
+}
+
+// delNow applies one delete to the held nodes.
+func (t *Tree) delNow(ctx context.Context, key string) error {
 	var hb [32]byte
 	h := t.r.cfg.hash.sum(key, &hb)
 	var (
@@ -358,13 +381,22 @@ func (t *Tree) removed(path []*node) {
 // unchanged.
 func (t *Tree) budget(ctx context.Context) error {
 	max := t.r.cfg.bufferBytes
-	if max <= 0 || t.held <= max {
+	if max <= 0 || t.held+t.pendMem <= max {
+		return nil
+	}
+	if t.batched {
+		if err := t.applyPending(ctx); err != nil {
+			return fmt.Errorf("auto-flush: %w", err)
+		}
+		t.auto++
 		return nil
 	}
 	if _, err := t.flush(ctx); err != nil {
 		return fmt.Errorf("auto-flush: %w", err)
 	}
 	t.auto++
+	// From now on the tree is bigger than the budget: writes are batched.
+	t.batched = true
 	// Keep the root and its children (written by nearly every change) if
 	// they fit in half the budget, else the root alone.
 	t.unload(t.root, 0, 2)
@@ -405,6 +437,9 @@ func (t *Tree) Flush(ctx context.Context) (cid.Cid, error) {
 }
 
 func (t *Tree) flush(ctx context.Context) (cid.Cid, error) {
+	if err := t.applyPending(ctx); err != nil {
+		return cid.Undef, err
+	}
 	if t.root.id.Defined() {
 		return t.root.id, nil
 	}
@@ -522,6 +557,12 @@ func (t *Tree) Has(ctx context.Context, key string) (bool, error) {
 func (t *Tree) lookup(ctx context.Context, key string) (cid.Cid, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if v, ok := t.pend[key]; ok {
+		if !v.Defined() {
+			return cid.Undef, ErrNotFound
+		}
+		return v, nil
+	}
 	return t.r.lookup(ctx, t.root, key)
 }
 
@@ -529,13 +570,16 @@ func (t *Tree) lookup(ctx context.Context, key string) (cid.Cid, error) {
 // it; after that the count is kept up to date.
 func (t *Tree) Len(ctx context.Context) (int, error) {
 	t.mu.RLock()
-	c := t.count
+	c, pending := t.count, len(t.pend)
 	t.mu.RUnlock()
-	if c >= 0 {
+	if c >= 0 && pending == 0 {
 		return c, nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if err := t.applyPending(ctx); err != nil {
+		return 0, fmt.Errorf("hamt: len: %w", err)
+	}
 	if t.count < 0 {
 		c, err := t.r.count(ctx, t.root, -1)
 		if err != nil {
@@ -588,11 +632,12 @@ func (t *Tree) Stats(ctx context.Context) (Stats, error) {
 }
 
 // BufferSize is the memory estimate, in bytes, of the nodes the tree holds
-// (changed and unchanged); the write budget applies to it.
+// (changed and unchanged) and of the writes waiting in batched mode; the
+// write budget applies to it.
 func (t *Tree) BufferSize() int64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.held
+	return t.held + t.pendMem
 }
 
 // CacheSize is the memory estimate, in bytes, of the shared cache of
