@@ -125,5 +125,6 @@ func (bf *backendFlags) openForRoot(ctx context.Context, root cid.Cid) (*backend
 			return nil, err
 		}
 	}
+	bf.readOnline = true // the read says where its blocks came from
 	return bf.open(ctx, online)
 }
