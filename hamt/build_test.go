@@ -293,3 +293,52 @@ func TestValueCache(t *testing.T) {
 		t.Fatal("with the value cache off, values did not come from the store")
 	}
 }
+
+// TestPrefetch: with WithPrefetch a view's cold get of a three-level tree
+// fetches two blocks (the second-level node and the value); without it,
+// three (every node below the root, and the value).
+func TestPrefetch(t *testing.T) {
+	ctx := context.Background()
+	store := newFaultStore()
+	tr, err := New(store, WithBucketSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20000 {
+		if err := tr.Set(ctx, fmt.Sprint("k", i), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tr.Flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		opts []Option
+		max  int64
+	}{{nil, 4}, {[]Option{WithPrefetch()}, 2}} {
+		v, err := OpenView(ctx, store, root, append(tc.opts, WithValueCacheBytes(0))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst int64
+		for i := 0; i < 20000; i += 997 {
+			before := store.gets.Load()
+			if _, err := v.Get(ctx, fmt.Sprint("k", i)); err != nil {
+				t.Fatal(err)
+			}
+			worst = max(worst, store.gets.Load()-before)
+			// A fresh cache for the nodes below the first level: only
+			// what the prefetch loaded may be there.
+			v.r.cfg.cache.vacate()
+			if len(tc.opts) > 0 {
+				if err := v.r.prefetchChildren(ctx, v.root); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if worst > tc.max || (len(tc.opts) == 0 && worst < 3) {
+			t.Fatalf("prefetch %v: a cold get fetched up to %d blocks, want at most %d", len(tc.opts) > 0, worst, tc.max)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/gohamt/gohamt/cas"
 	"github.com/ipfs/go-cid"
 	"github.com/ipld/go-ipld-prime/datamodel"
+	"golang.org/x/sync/errgroup"
 )
 
 // Entry is a key and the CID of its value block.
@@ -41,7 +42,39 @@ func OpenView(ctx context.Context, store cas.Store, root cid.Cid, opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("hamt: open: %w", err)
 	}
+	if cfg.prefetch {
+		if err := r.prefetchChildren(ctx, n); err != nil {
+			return nil, fmt.Errorf("hamt: open: prefetch: %w", err)
+		}
+	}
 	return newView(r, n), nil
+}
+
+// prefetchConcurrency is how many child nodes WithPrefetch loads at once.
+const prefetchConcurrency = 16
+
+// prefetchChildren loads the root's child nodes into the cache, at most
+// half the cache's budget, several at once.
+func (r *reader) prefetchChildren(ctx context.Context, root *node) error {
+	if r.cfg.cache.max == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(prefetchConcurrency)
+	for i := range root.entries {
+		e := &root.entries[i]
+		if !e.isLink() {
+			continue
+		}
+		if r.cfg.cache.size.Load() > r.cfg.cache.max/2 {
+			break
+		}
+		g.Go(func() error {
+			_, err := r.cfg.cache.get(gctx, r.store, e.link, r.cfg.maxNodeBytes)
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 func newView(r reader, root *node) *View { return &View{r: r, root: root} }
