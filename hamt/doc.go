@@ -71,10 +71,25 @@
 // size runs in bounded memory. [Tree.View] (alias MakeReadOnly) flushes
 // and returns a [View] of that root; [View.EnableWrite] goes back.
 //
+// Past its budget a Tree switches to batched mode: writes wait in a map
+// (reads see them) and are applied in hash order when the budget is
+// reached again, each subtree of the root written once per batch and
+// dropped, instead of every leaf being loaded and rewritten at every
+// flush (see batch.go).
+//
+// A [Builder] makes a new tree from pairs in any order and writes each
+// node exactly once: it sorts the pairs by key hash (spilling sorted runs
+// to disk past [WithSortBufferBytes]) and builds bottom-up, holding one
+// path of the trie. The root equals the one inserting the same pairs
+// gives, since the tree is canonical. `gohamt import` uses it.
+//
 // A [View] is read-only at a fixed root. Decoded nodes live in a cache
 // bounded in bytes ([WithCacheBytes]); each node is fetched and decoded at
 // most once while it stays cached. CacheSize and CacheVacate are
-// py-hamt's cache_size and cache_vacate.
+// py-hamt's cache_size and cache_vacate. Small values (up to
+// [MaxCachedValue]) are kept in a second cache bounded in bytes
+// ([WithValueCacheBytes]); [WithPrefetch] loads the root's children at
+// open, so that a cold get of a large tree fetches two blocks, not four.
 //
 // # Concurrency and failures
 //
