@@ -82,6 +82,10 @@ func ValidateKeys(ctx context.Context, st Store, keys []string, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	return validateKeys(ctx, st, keys, o)
+}
+
+func validateKeys(ctx context.Context, st Store, keys []string, o options) (*Hierarchy, error) {
 	keys = slices.Sorted(slices.Values(keys))
 	for _, k := range keys {
 		if err := CheckKey(k); err != nil {
@@ -221,13 +225,21 @@ var errNotChunkKey = errors.New("not a chunk key")
 // checkChunkKey checks that rel (relative to the array's folder) is the
 // key of a chunk inside the grid. m has passed parseLayout.
 func (m *ArrayMetadata) checkChunkKey(rel string) error {
+	_, err := m.chunkCoords(rel)
+	return err
+}
+
+// chunkCoords returns the coordinates of the chunk whose key (relative to
+// the array's folder) is rel, checking that it lies inside the grid. m has
+// passed parseLayout.
+func (m *ArrayMetadata) chunkCoords(rel string) ([]int, error) {
 	prefix, sep, err := m.chunkKeyEncoding()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chunks, err := m.ChunkShape()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n := len(m.Shape)
 	keyOf, _ := m.chunkKeyFunc()
@@ -236,29 +248,31 @@ func (m *ArrayMetadata) checkChunkKey(rel string) error {
 	switch {
 	case n == 0:
 		if rel != keyOf(nil) {
-			return want
+			return nil, want
 		}
-		return nil
+		return []int{}, nil
 	case prefix != "":
 		rest, ok := strings.CutPrefix(rel, prefix+sep)
 		if !ok {
-			return want
+			return nil, want
 		}
 		parts = strings.Split(rest, sep)
 	default:
 		parts = strings.Split(rel, sep)
 	}
 	if len(parts) != n {
-		return want
+		return nil, want
 	}
+	coords := make([]int, n)
 	for i, s := range parts {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 0 || strconv.Itoa(v) != s {
-			return want
+			return nil, want
 		}
 		if grid := (m.Shape[i] + chunks[i] - 1) / chunks[i]; v >= grid {
-			return fmt.Errorf("%w: index %d of dimension %d is outside the chunk grid (%d chunks)", errNotChunkKey, v, i, grid)
+			return nil, fmt.Errorf("%w: index %d of dimension %d is outside the chunk grid (%d chunks)", errNotChunkKey, v, i, grid)
 		}
+		coords[i] = v
 	}
-	return nil
+	return coords, nil
 }
