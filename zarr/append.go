@@ -204,6 +204,9 @@ func planAppend(ctx context.Context, dst WritableStore, src ListableStore, o opt
 		if err != nil {
 			return nil, fmt.Errorf("zarr: append: %w", err)
 		}
+		if !json.Valid(ddoc) {
+			return nil, fmt.Errorf("zarr: append: the dataset's %s is not JSON (an encrypted dataset must be opened with its key): %w", key, ErrInvalidMetadata)
+		}
 		dn, err := parseLayout(ddoc, o)
 		if err != nil {
 			return nil, fmt.Errorf("zarr: append: the dataset's %s: %w", key, err)
