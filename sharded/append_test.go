@@ -14,7 +14,7 @@ import (
 
 // importSharded imports src as `gohamt import --sharded` does: into a
 // HAMT, then Convert.
-func importSharded(t *testing.T, cs cas.Store, src zarr.ListableStore, cps int) cid.Cid {
+func importSharded(t testing.TB, cs cas.Store, src zarr.ListableStore, cps int) cid.Cid {
 	t.Helper()
 	b, err := hamtstore.NewBuilder(cs)
 	must(t, err)
@@ -28,14 +28,14 @@ func importSharded(t *testing.T, cs cas.Store, src zarr.ListableStore, cps int) 
 	return root
 }
 
-func memSeries(t *testing.T, ts zarrtest.TimeSeries, from, to int) *zarr.MemoryStore {
+func memSeries(t testing.TB, ts zarrtest.TimeSeries, from, to int) *zarr.MemoryStore {
 	t.Helper()
 	s := zarr.NewMemoryStore()
 	must(t, ts.Write(ctx, s, from, to))
 	return s
 }
 
-func appendSharded(t *testing.T, cs cas.Store, root cid.Cid, src zarr.ListableStore, opts ...zarr.Option) cid.Cid {
+func appendSharded(t testing.TB, cs cas.Store, root cid.Cid, src zarr.ListableStore, opts ...zarr.Option) cid.Cid {
 	t.Helper()
 	st, err := Open(ctx, cs, root)
 	must(t, err)

@@ -256,6 +256,10 @@ func planAppend(ctx context.Context, dst WritableStore, src ListableStore, o opt
 			return nil, fmt.Errorf("zarr: append: the dataset's %s: %w", key, err)
 		}
 		keyOf, _ := dm.chunkKeyFunc()
+		sl, err := sm.layout()
+		if err != nil {
+			return nil, fmt.Errorf("zarr: append: the new data: %s: %w", key, err)
+		}
 		off := old / chunks[dim]
 		rec := AppendedArray{Path: a, Dim: dim, DimName: name, OldShape: slices.Clone(dm.Shape), NewShape: slices.Clone(dm.Shape)}
 		rec.NewShape[dim] = old + n
@@ -264,7 +268,7 @@ func planAppend(ctx context.Context, dst WritableStore, src ListableStore, o opt
 			if a != "" {
 				rel = k[len(a)+1:]
 			}
-			co, err := sm.chunkCoords(rel)
+			co, err := sl.coords(rel)
 			if err != nil { // validateKeys checked every key
 				return nil, fmt.Errorf("zarr: append: the new data: %s: %w", k, err)
 			}

@@ -20,11 +20,13 @@ import (
 // batched writes are counted one by one.
 type putCounter struct {
 	cas.Store
-	puts atomic.Int64
+	puts  atomic.Int64
+	bytes atomic.Int64
 }
 
 func (c *putCounter) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid, error) {
 	c.puts.Add(1)
+	c.bytes.Add(int64(len(data)))
 	return c.Store.Put(ctx, data, codec)
 }
 
