@@ -50,6 +50,15 @@
 // "metadata":{relative path: document}}), as zarr-python 3 and xarray write
 // it: Consolidate writes it, Group.Open and Group.Members use it.
 //
+// Append grows arrays along a dimension (a new time step) with new data
+// held in another store, a folder or a MemoryStore written through the
+// Array API: chunks are renamed into place and only the shape member of
+// each zarr.json (and of the consolidated metadata) is edited, in place;
+// WithAppendDim and WithAppendArrays choose the dimension and arrays.
+// Everything is checked before the first write (ErrAppendMismatch,
+// ErrNotAligned). Over a hamtstore.Store or a sharded.Store opened at a
+// dataset's root, followed by Flush, it writes only what is added.
+//
 // Options (WithCodec) configure how arrays are built: OpenArray, OpenNode,
 // OpenGroup, CreateArray, CreateGroup, Consolidate and ParseNode take
 // them, and a Group passes its own to the nodes opened or created through

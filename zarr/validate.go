@@ -82,6 +82,10 @@ func ValidateKeys(ctx context.Context, st Store, keys []string, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	return validateKeys(ctx, st, keys, o)
+}
+
+func validateKeys(ctx context.Context, st Store, keys []string, o options) (*Hierarchy, error) {
 	keys = slices.Sorted(slices.Values(keys))
 	for _, k := range keys {
 		if err := CheckKey(k); err != nil {
@@ -98,6 +102,7 @@ func ValidateKeys(ctx context.Context, st Store, keys []string, opts ...Option) 
 		return nil, &HierarchyError{Err: fmt.Errorf("no zarr.json at the root (found %s), so it is not a Zarr v3 hierarchy", keys[0])}
 	}
 	nodes := map[string]any{}
+	layouts := map[string]*chunkLayout{}
 	h := &Hierarchy{}
 	for _, k := range keys {
 		p, ok := nodePath(k)
@@ -141,7 +146,15 @@ func ValidateKeys(ctx context.Context, st Store, keys []string, opts ...Option) 
 		if a != "" {
 			rel = k[len(a)+1:]
 		}
-		if err := m.checkChunkKey(rel); err != nil {
+		l := layouts[a]
+		if l == nil {
+			var err error
+			if l, err = m.layout(); err != nil {
+				return nil, &HierarchyError{Key: k, Err: fmt.Errorf("%w of array %q", err, "/"+a)}
+			}
+			layouts[a] = l
+		}
+		if _, err := l.coords(rel); err != nil {
 			return nil, &HierarchyError{Key: k, Err: fmt.Errorf("%w of array %q", err, "/"+a)}
 		}
 		h.Chunks++
@@ -218,47 +231,65 @@ func parseLayout(doc []byte, o options) (any, error) {
 // cannot produce.
 var errNotChunkKey = errors.New("not a chunk key")
 
-// checkChunkKey checks that rel (relative to the array's folder) is the
-// key of a chunk inside the grid. m has passed parseLayout.
-func (m *ArrayMetadata) checkChunkKey(rel string) error {
+// chunkLayout is what placing chunk keys of an array needs, decoded once
+// (a dataset has millions of keys and few arrays).
+type chunkLayout struct {
+	shape, chunks []int
+	prefix, sep   string
+	keyOf         func([]int) string
+}
+
+// layout decodes m's chunk grid and key encoding. m has passed
+// parseLayout.
+func (m *ArrayMetadata) layout() (*chunkLayout, error) {
 	prefix, sep, err := m.chunkKeyEncoding()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chunks, err := m.ChunkShape()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n := len(m.Shape)
 	keyOf, _ := m.chunkKeyFunc()
-	want := fmt.Errorf("%w (want the form %q)", errNotChunkKey, keyOf(make([]int, n)))
+	return &chunkLayout{shape: m.Shape, chunks: chunks, prefix: prefix, sep: sep, keyOf: keyOf}, nil
+}
+
+// coords returns the coordinates of the chunk whose key (relative to the
+// array's folder) is rel, checking that it lies inside the grid.
+func (l *chunkLayout) coords(rel string) ([]int, error) {
+	n := len(l.shape)
+	want := func() error {
+		return fmt.Errorf("%w (want the form %q)", errNotChunkKey, l.keyOf(make([]int, n)))
+	}
 	var parts []string
 	switch {
 	case n == 0:
-		if rel != keyOf(nil) {
-			return want
+		if rel != l.keyOf(nil) {
+			return nil, want()
 		}
-		return nil
-	case prefix != "":
-		rest, ok := strings.CutPrefix(rel, prefix+sep)
+		return []int{}, nil
+	case l.prefix != "":
+		rest, ok := strings.CutPrefix(rel, l.prefix+l.sep)
 		if !ok {
-			return want
+			return nil, want()
 		}
-		parts = strings.Split(rest, sep)
+		parts = strings.Split(rest, l.sep)
 	default:
-		parts = strings.Split(rel, sep)
+		parts = strings.Split(rel, l.sep)
 	}
 	if len(parts) != n {
-		return want
+		return nil, want()
 	}
+	coords := make([]int, n)
 	for i, s := range parts {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 0 || strconv.Itoa(v) != s {
-			return want
+			return nil, want()
 		}
-		if grid := (m.Shape[i] + chunks[i] - 1) / chunks[i]; v >= grid {
-			return fmt.Errorf("%w: index %d of dimension %d is outside the chunk grid (%d chunks)", errNotChunkKey, v, i, grid)
+		if grid := (l.shape[i] + l.chunks[i] - 1) / l.chunks[i]; v >= grid {
+			return nil, fmt.Errorf("%w: index %d of dimension %d is outside the chunk grid (%d chunks)", errNotChunkKey, v, i, grid)
 		}
+		coords[i] = v
 	}
-	return nil
+	return coords, nil
 }
