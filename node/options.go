@@ -53,6 +53,8 @@ type config struct {
 	stallTimeout   time.Duration // <= 0: none
 	verify         bool
 	gatewaySources []string // WithGatewaySources (httpsource.go)
+
+	gatewayConcurrency int // WithGatewayConcurrency (gatewaylimit.go)
 }
 
 func defaults() config {
@@ -64,6 +66,8 @@ func defaults() config {
 		fetchRetries: DefaultFetchRetries,
 		stallTimeout: DefaultStallTimeout,
 		verify:       true,
+
+		gatewayConcurrency: DefaultGatewayConcurrency,
 	}
 }
 
