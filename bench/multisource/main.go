@@ -52,6 +52,7 @@ type options struct {
 	jsonOut  string
 	only     map[string]bool
 	gwConc   int
+	capMBps  float64
 	keepWork bool
 }
 
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl.StringVar(&o.jsonOut, "json", "", "write the samples here as JSON")
 	only := fl.String("only", strings.Join(allSeries, ","), "series to run")
 	fl.IntVar(&o.gwConc, "gateway-concurrency", 0, "gohamt's --gateway-concurrency (0: its default)")
+	fl.Float64Var(&o.capMBps, "cap-mbps", 0, "limit what each source sends to this many MB/s (0: no limit; see throttle.go)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -154,6 +156,7 @@ type bench struct {
 	front      *httpsFront
 	router     *router
 	procs      []*proc
+	throttles  []*throttle
 	runDir     string
 	peerLabels map[string]string // peer ID or URL -> A, B, C, gw
 }
@@ -167,6 +170,9 @@ func (b *bench) close() {
 	}
 	for _, p := range b.procs {
 		p.stop()
+	}
+	for _, t := range b.throttles {
+		t.Close()
 	}
 	if b.front != nil {
 		b.front.Close()
@@ -267,6 +273,32 @@ func setup(ctx context.Context, o options, log io.Writer) (*bench, error) {
 			return b, err
 		}
 	}
+	if o.capMBps > 0 {
+		via := func(a string) string {
+			if err != nil {
+				return a
+			}
+			var t *throttle
+			var to string
+			to, t, err = viaThrottle(a, o.capMBps)
+			if t != nil {
+				b.throttles = append(b.throttles, t)
+			}
+			return to
+		}
+		for i := range b.peers {
+			b.peers[i].Addrs[0] = via(b.peers[i].Addrs[0])
+		}
+		gw := via(b.gateway)
+		b.peerLabels[gw] = "gw"
+		b.gateway = gw
+		for _, k := range b.kubos {
+			k.swarm = via(k.swarm)
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 	if b.front, err = newHTTPSFront(b.gateway, filepath.Join(o.work, "front.pem")); err != nil {
 		return b, err
 	}
@@ -275,7 +307,7 @@ func setup(ctx context.Context, o options, log io.Writer) (*bench, error) {
 		return b, err
 	}
 	b.runDir = filepath.Join(o.work, "runs")
-	fmt.Fprintf(log, "<!-- dataset %d MiB, root %s -->\n", o.mib, b.root)
+	fmt.Fprintf(log, "<!-- dataset %d MiB, root %s, each source capped at %g MB/s (0: none) -->\n", o.mib, b.root, o.capMBps)
 	return b, nil
 }
 
