@@ -439,7 +439,13 @@ func (b *bench) kuboFetch(ctx context.Context, repo string, from []*kubo, gw boo
 	if b.blocks != 0 && rs.NumObjects < b.blocks {
 		return sample{}, fmt.Errorf("kubo holds %d blocks after pin add, the dataset has %d", rs.NumObjects, b.blocks)
 	}
-	return sample{Seconds: wall.Seconds(), Bytes: b.datasetBytes()}, nil
+	sm := sample{Seconds: wall.Seconds(), Bytes: b.datasetBytes()}
+	if bs, err := k.call(ctx, "bitswap/stat", nil); err == nil {
+		var st struct{ DupBlksReceived int64 }
+		_ = json.Unmarshal(bs, &st)
+		sm.Dups = st.DupBlksReceived
+	}
+	return sm, nil
 }
 
 // datasetBytes is the block bytes of the DAG, as gohamt's fetch counted
