@@ -141,13 +141,13 @@ func (a *Array) encodeVlenChunk(items []string) ([]byte, error) {
 
 // ReadStrings reads the region [start, stop) of a string or bytes array
 // in C order: String and VarBytes (variable length), fixed_length_utf32
-// (trailing NULs removed), null_terminated_bytes (cut at the first NUL)
-// and raw_bytes. Byte strings come back as Go strings of those bytes.
+// and null_terminated_bytes (trailing NULs removed, as numpy does), and
+// raw_bytes. Byte strings come back as Go strings of those bytes.
 func ReadStrings(ctx context.Context, a *Array, start, stop []int) ([]string, error) {
 	if a.vlen == nil {
 		return readFixedStrings(ctx, a, start, stop)
 	}
-	rshape, err := a.checkRegion("read", start, stop, regionLen(start, stop)*max(a.info.size, 1))
+	rshape, err := a.checkRegion("read", start, stop, regionLen(start, stop)*a.info.size)
 	if err != nil {
 		return nil, err
 	}
@@ -209,10 +209,8 @@ func readFixedStrings(ctx context.Context, a *Array, start, stop []int) ([]strin
 		case kUTF32:
 			out[i] = utf32String(e)
 		case kNTBytes:
-			if j := strings.IndexByte(string(e), 0); j >= 0 {
-				e = e[:j]
-			}
-			out[i] = string(e)
+			// numpy's "S" type drops trailing NULs only.
+			out[i] = strings.TrimRight(string(e), "\x00")
 		default:
 			out[i] = string(e)
 		}
@@ -228,7 +226,7 @@ func WriteStrings(ctx context.Context, a *Array, start, stop []int, src []string
 	if a.vlen == nil {
 		return writeFixedStrings(ctx, a, start, stop, src)
 	}
-	rshape, err := a.checkRegion("write", start, stop, len(src)*max(a.info.size, 1))
+	rshape, err := a.checkRegion("write", start, stop, len(src)*a.info.size)
 	if err != nil {
 		return err
 	}

@@ -351,6 +351,11 @@ func v2FillToV3(dt DataType, info dtInfo, raw json.RawMessage) (json.RawMessage,
 	if len(raw) == 0 || string(raw) == "null" {
 		return FillValueJSON(dt, nil)
 	}
+	var str string
+	if (info.kind == kString || info.kind == kVarBytes) && json.Unmarshal(raw, &str) != nil {
+		// zarr-python 2 writes 0 as the fill of object arrays.
+		return FillValueJSON(dt, nil)
+	}
 	switch info.kind {
 	case kVarBytes:
 		var s string
