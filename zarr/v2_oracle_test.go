@@ -364,3 +364,19 @@ func copyV2Array(ctx context.Context, g *Group, name string, a *Array) error {
 	}
 	return na.WriteBytes(ctx, start, shape, buf)
 }
+
+// TestValidateV2Fixtures: zarr-python 2's hierarchy (groups, arrays,
+// .zattrs, .zmetadata, "." and "/" chunk keys) passes ValidateHierarchy.
+func TestValidateV2Fixtures(t *testing.T) {
+	st, err := OpenDirStore("testdata/v2/fixtures.zarr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ValidateHierarchy(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Groups) != 2 || len(h.Arrays) < 80 || h.Chunks < 500 {
+		t.Errorf("found %d groups, %d arrays, %d chunks", len(h.Groups), len(h.Arrays), h.Chunks)
+	}
+}
