@@ -9,6 +9,7 @@ expected.json (every array read back by zarr-python 2, as dump.py prints
 it). TestV2Fixtures reads every array with gohamt and compares.
 """
 import json
+import math
 import os
 import shutil
 
@@ -128,3 +129,40 @@ with open("expected.json", "w") as f:
     json.dump(dump.dump(OUT), f, indent=0, sort_keys=True)
     f.write("\n")
 print("wrote", OUT, "and expected.json")
+
+# An xarray dataset as xarray writes one (zarr v2, consolidated): packed
+# int16 with scale_factor/add_offset and a _FillValue, CF times, a string
+# coordinate. xarray_expected.json holds what xarray decodes.
+import pandas as pd
+import xarray as xr
+
+XOUT = "xarray.zarr"
+shutil.rmtree(XOUT, ignore_errors=True)
+times = pd.date_range("2020-01-01", periods=4, freq="6h")
+lat = np.array([60.0, 55.0, 50.0])
+lon = np.array([0.0, 2.5, 5.0, 7.5, 10.0])
+t2m = 270 + np.arange(60, dtype="f8").reshape(4, 3, 5) * 0.5
+t2m[1, 2, 3] = np.nan
+ds = xr.Dataset(
+    {"t2m": (("time", "lat", "lon"), t2m, {"units": "K", "long_name": "2 metre temperature"})},
+    coords={"time": times, "lat": ("lat", lat, {"units": "degrees_north"}), "lon": lon,
+            "station": ("lon", np.array(["oslo", "bergen", "tromsø", "", "x"], dtype=object))},
+    attrs={"title": "gohamt xarray fixture"},
+)
+ds.to_zarr(XOUT, mode="w", consolidated=True, encoding={
+    "t2m": {"dtype": "int16", "scale_factor": 0.5, "add_offset": 270.0, "_FillValue": -32768, "chunks": (2, 2, 3)},
+    "time": {"units": "hours since 2020-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"},
+})
+back = xr.open_zarr(XOUT)
+exp = {
+    "t2m": [None if math.isnan(v) else v for v in back["t2m"].values.reshape(-1).tolist()],
+    "time": [str(t) for t in back["time"].values.astype("datetime64[s]")],
+    "lat": back["lat"].values.tolist(),
+    "lon": back["lon"].values.tolist(),
+    "station": back["station"].values.tolist(),
+    "sel_t2m_nearest": float(back["t2m"].sel(time="2020-01-01T07:00", lat=56, lon=3, method="nearest").values),
+}
+with open("xarray_expected.json", "w") as f:
+    json.dump(exp, f, indent=0, sort_keys=True, ensure_ascii=False)
+    f.write("\n")
+print("wrote", XOUT, "and xarray_expected.json")
