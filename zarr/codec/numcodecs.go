@@ -85,7 +85,9 @@ func (z *Zlib) Encode(src []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (z *Zlib) Decode(src []byte, _ int) ([]byte, error) { return z.DecodeSized(src, -1, math.MaxInt-1) }
+func (z *Zlib) Decode(src []byte, _ int) ([]byte, error) {
+	return z.DecodeSized(src, -1, math.MaxInt-1)
+}
 
 // DecodeSized implements SizedDecoder: the stream is read to one byte past
 // the bound.
