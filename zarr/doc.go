@@ -130,9 +130,10 @@
 //
 // ValidateHierarchy (or ValidateKeys, for keys already listed) checks a
 // whole store before it is copied: a zarr.json at the root, every zarr.json
-// valid metadata, no node inside an array, every other key a chunk key of
-// its array in the grid. It fails with a *HierarchyError naming the key,
-// which matches ErrNotHierarchy (and ErrZarrV2 for Zarr v2 metadata). It
+// valid metadata (or Zarr v2's .zarray/.zgroup, with .zattrs and
+// .zmetadata beside them), no node inside an array, every other key a chunk
+// key of its array in the grid. It fails with a *HierarchyError naming the
+// key, which matches ErrNotHierarchy. It
 // takes the options the arrays are opened with, so that a dataset whose
 // chunks are encrypted is checked with its key:
 // zarr.ValidateHierarchy(ctx, st, crypt.CodecKey(key)).
