@@ -42,7 +42,11 @@ func newBitswap(n *Node, finder dhtFinder) (*bitswap.Bitswap, bsnetwork.BitSwapN
 		// (up to 1 KiB); a session asks every source with want-have
 		// first, so each of them sent it: the HAMT nodes of a dataset
 		// arrived once per source. Answer HAVE, as for a big block.
-		bitswap.WithWantHaveReplaceSize(0),
+		// Not 0: boxo's engine has a separate path for 0 ("never
+		// replace") under which a fetch whose source closed mid-way
+		// could wait on its wants until the fetch timeout
+		// (TestPeerDisconnectsMidTransfer failed one run in two).
+		bitswap.WithWantHaveReplaceSize(1),
 		bitswap.WithClientOption(client.WithDontHaveTimeoutConfig(dontHaveTimeouts())),
 	)
 	return bs, net
