@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -160,7 +161,12 @@ func newRoutes(h host.Host, cfg config, rt *routes) error {
 		})
 	}
 	for _, u := range cfg.route.routers {
-		c, err := httpclient.New(u, httpclient.WithUserAgent("gohamt"))
+		// Providers over bitswap and over trustless HTTP gateways: the
+		// bitswap network router sends wants to a provider with /https
+		// addresses through httpnet (httpsource.go). boxo's default
+		// filter keeps bitswap providers only.
+		c, err := httpclient.New(u, httpclient.WithUserAgent("gohamt"),
+			httpclient.WithProtocolFilter(append(slices.Clone(httpclient.DefaultProtocolFilter), "transport-ipfs-gateway-http")))
 		if err != nil {
 			return fmt.Errorf("node: router %s: %w", u, err)
 		}
