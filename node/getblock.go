@@ -112,9 +112,9 @@ func (n *Node) fetchBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) 
 		return nil, err
 	}
 	// With no peer connected, fail at once unless a known peer may come
-	// back (its redial loop is running), content routing may find one or
-	// there are gateways to ask.
-	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.rt.router == nil && !n.gateways.any() && !n.reconnectKnown(ctx) && !n.hasKnown()) {
+	// back (its redial loop is running), a peering peer is being dialled,
+	// content routing may find one or there are gateways to ask.
+	if n.host == nil || (len(n.host.Network().Peers()) == 0 && n.rt.router == nil && !n.gateways.any() && !n.connectPeering(ctx) && !n.reconnectKnown(ctx) && !n.hasKnown()) {
 		return nil, &MissingError{CID: c}
 	}
 	w := watchFrom(ctx)

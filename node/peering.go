@@ -1,6 +1,11 @@
 package node
 
 import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -40,4 +45,27 @@ func (n *Node) PeeringPeers() []peer.AddrInfo {
 		return nil
 	}
 	return n.rt.peering.ListPeers()
+}
+
+// connectPeering dials the peering peers not connected yet, at once and
+// together, and reports whether any peer is connected afterwards. The
+// peering service dials in the background; a get that starts before its
+// first connection would otherwise send its want to nobody and wait out a
+// whole attempt.
+func (n *Node) connectPeering(ctx context.Context) bool {
+	var wg sync.WaitGroup
+	for _, info := range n.PeeringPeers() {
+		if n.host.Network().Connectedness(info.ID) == network.Connected {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_ = n.host.Connect(cctx, info)
+		}()
+	}
+	wg.Wait()
+	return len(n.host.Network().Peers()) > 0
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/gohamt/gohamt/node"
 	"github.com/ipfs/go-cid"
@@ -69,8 +70,12 @@ func (bf *backendFlags) netOptions() ([]node.Option, error) {
 	if len(nf.bootstrap) > 0 {
 		opts = append(opts, node.WithBootstrap(nf.bootstrap...))
 	}
-	if len(nf.peering) > 0 {
-		opts = append(opts, node.WithPeering(nf.peering...))
+	saved, err := loadPeering(bf.repo)
+	if err != nil {
+		return nil, err
+	}
+	if peers := append(slices.Clone(saved.Peers), nf.peering...); len(peers) > 0 {
+		opts = append(opts, node.WithPeering(peers...))
 	}
 	if nf.dhtMode != "" {
 		opts = append(opts, node.WithDHTMode(node.DHTMode(nf.dhtMode)))
@@ -92,7 +97,11 @@ func (bf *backendFlags) hasSources() bool {
 	if !nf.on {
 		return false
 	}
-	return nf.profile == "public" || len(bf.peers)+len(nf.routers)+len(nf.bootstrap)+len(nf.peering) > 0
+	if nf.profile == "public" || len(bf.peers)+len(nf.routers)+len(nf.bootstrap)+len(nf.peering) > 0 {
+		return true
+	}
+	saved, err := loadPeering(bf.repo)
+	return err == nil && len(saved.Peers) > 0
 }
 
 // openForRoot opens the repo read-only, as the reading commands do,

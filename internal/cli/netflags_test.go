@@ -66,3 +66,34 @@ func TestReadFromPeer(t *testing.T) {
 		t.Fatal("offline read after the online one differs")
 	}
 }
+
+// TestPeeringList: `peering add|ls|rm` keeps the repo's list; a read on a
+// repo that lacks the root and has a saved peer (no flag) fetches from it;
+// a malformed address is a usage error, removing an unknown one an error.
+func TestPeeringList(t *testing.T) {
+	seed := t.TempDir()
+	root := strings.TrimSpace(mustDemo(t, seed, "import", fixture))
+	want := mustDemo(t, seed, "read", root, "f32_gzip")
+	_, addr := serveRepo(t, seed)
+
+	repo := filepath.Join(t.TempDir(), "repo")
+	mustDemo(t, repo, "peering", "add", addr)
+	mustDemo(t, repo, "peering", "add", addr) // twice: kept once
+	if got := mustDemo(t, repo, "peering", "ls"); strings.TrimSpace(got) != addr {
+		t.Fatalf("peering ls = %q, want %q", got, addr)
+	}
+	if got := mustDemo(t, repo, "read", "--listen", "/ip4/127.0.0.1/tcp/0", "--timeout", "2m", root, "f32_gzip"); got != want {
+		t.Fatalf("read through the saved peer printed %d bytes; want the seed's %d", len(got), len(want))
+	}
+	if code, _, errOut := demo(t, repo, "peering", "add", "/ip4/127.0.0.1/tcp/1"); code != 2 || !strings.Contains(errOut, "/p2p/") {
+		t.Fatalf("peering add without /p2p/: exit %d, %s", code, errOut)
+	}
+	id := addr[strings.LastIndex(addr, "/")+1:]
+	mustDemo(t, repo, "peering", "rm", id)
+	if got := mustDemo(t, repo, "peering", "ls"); strings.TrimSpace(got) != "" {
+		t.Fatalf("after rm: %q", got)
+	}
+	if code, _, errOut := demo(t, repo, "peering", "rm", id); code != 1 || !strings.Contains(errOut, "not in the list") {
+		t.Fatalf("rm of an unknown peer: exit %d, %s", code, errOut)
+	}
+}
