@@ -240,14 +240,9 @@ func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*
 	s := &Selection{Dims: v.Dims, Start: make([]int, len(v.Shape)), Stop: slices.Clone(v.Shape), Point: make([]bool, len(v.Shape))}
 	done := map[string]bool{}
 	for _, sl := range sel {
-		axis := -1
-		for i, d := range v.Dims {
-			if d == sl.Dim && d != "" {
-				axis = i
-			}
-		}
-		if axis < 0 {
-			return nil, fmt.Errorf("%w: variable %s has no dimension %q (its dimensions: %s)", ErrSelection, v.Name, sl.Dim, strings.Join(v.Dims, ", "))
+		axis, err := ds.axisOf(ctx, v, sl.Dim)
+		if err != nil {
+			return nil, err
 		}
 		if done[sl.Dim] {
 			return nil, fmt.Errorf("%w: dimension %s is selected twice", ErrSelection, sl.Dim)
@@ -307,13 +302,21 @@ func (c *Coord) splitRange(s string) (from, to any, ok bool) {
 			continue
 		}
 		a, b := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:])
-		fa, ea := c.parseEnd(a)
-		fb, eb := c.parseEnd(b)
+		_, ea := c.parseEnd(a)
+		_, eb := c.parseEnd(b)
 		if ea == nil && eb == nil {
-			from, to, n = fa, fb, n+1
+			// The text, not the parsed label: between parses it again.
+			from, to, n = textEnd(a), textEnd(b), n+1
 		}
 	}
 	return from, to, n == 1
+}
+
+func textEnd(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (c *Coord) parseEnd(s string) (any, error) {
