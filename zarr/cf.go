@@ -166,6 +166,21 @@ func ParseCF(attrs map[string]any, dt DataType) (*CF, error) {
 	return c, nil
 }
 
+// IsText tells whether arrays of d hold strings or bytes (read with
+// ReadStrings): string, variable_length_bytes, fixed_length_utf32,
+// null_terminated_bytes, raw_bytes and r*.
+func (d DataType) IsText() bool {
+	info, err := d.info()
+	return err == nil && info.kind >= kString && info.kind <= kRawBytes
+}
+
+// IsTimedelta tells whether d is numpy.timedelta64 (TimeUnit gives its
+// unit, as for numpy.datetime64).
+func (d DataType) IsTimedelta() bool {
+	info, err := d.info()
+	return err == nil && info.kind == kTimedelta
+}
+
 // wrap reinterprets an integral value as the integer type _Unsigned
 // makes of the stored one (modulo 2^bits).
 func (c *CF) wrap(f float64) float64 {

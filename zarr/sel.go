@@ -485,7 +485,7 @@ func (c *Coord) between(from, to any) (int, int, error) {
 	}
 	spec := fmt.Sprintf("%s=%s:%s", c.Dim, fmtEnd(from), fmtEnd(to))
 	if c.dir == 0 {
-		return 0, 0, fmt.Errorf("%w: %s: the coordinate %s is not sorted (or has missing labels), so a label range is undefined", ErrSelection, spec, c.Dim)
+		return c.betweenUnsorted(spec, a, b)
 	}
 	start, stop := 0, c.Len()
 	if a != nil {
@@ -579,4 +579,59 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 	}
 	return 0, fmt.Errorf("%q is not a duration (6h, 90m, \"6 hours\")", s)
+}
+
+// betweenUnsorted is a range on an unsorted coordinate, as pandas'
+// slice_locs has it: with unique labels, each end given must be a label,
+// and the range runs from the position of one to that of the other.
+func (c *Coord) betweenUnsorted(spec string, a, b any) (int, int, error) {
+	n := c.Len()
+	seen := map[any]bool{}
+	for i := range n {
+		k := c.key(i)
+		if seen[k] || c.missing(i) {
+			return 0, 0, fmt.Errorf("%w: %s: the coordinate %s is not sorted and its labels are not unique (or some are missing), so a label range is undefined", ErrSelection, spec, c.Dim)
+		}
+		seen[k] = true
+	}
+	pos := func(x any) (int, error) {
+		for i := range n {
+			if c.cmpTo(i, x) == 0 {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: %s: %s is not a label of %s, which is not sorted, so a range must start and end at labels", ErrSelection, spec, fmtEnd(x), c.Dim)
+	}
+	start, stop := 0, n
+	if a != nil {
+		i, err := pos(a)
+		if err != nil {
+			return 0, 0, err
+		}
+		start = i
+	}
+	if b != nil {
+		i, err := pos(b)
+		if err != nil {
+			return 0, 0, err
+		}
+		stop = i + 1
+	}
+	if start >= stop {
+		return 0, 0, fmt.Errorf("%w: %s selects nothing: in %s, %s comes after %s", ErrSelection, spec, c.Dim, fmtEnd(a), fmtEnd(b))
+	}
+	return start, stop, nil
+}
+
+// key is label i as a map key.
+func (c *Coord) key(i int) any {
+	switch c.Kind {
+	case TimeCoord:
+		return c.lin[i]
+	case StringCoord:
+		return c.Strings[i]
+	case DurationCoord:
+		return c.Durations[i]
+	}
+	return c.Numbers[i]
 }

@@ -94,6 +94,9 @@ type decodedRead struct {
 	dtype  string
 	data   []byte
 	labels [][]string
+	// decoded: a --decode read, whose labels are the decoded
+	// coordinates (else a string array read whole, labelled as usual).
+	decoded bool
 }
 
 // decode reads sel of the view's variable decoded. It is not streamed:
@@ -105,8 +108,9 @@ func (v *selView) decode(ctx context.Context, sel selection) (*decodedRead, erro
 		return nil, err
 	}
 	le := binary.LittleEndian
-	r := &decodedRead{dtype: dec.DType}
-	if dec.Times != nil {
+	r := &decodedRead{dtype: dec.DType, decoded: true}
+	switch {
+	case dec.Times != nil:
 		r.dtype = "datetime64[ns]"
 		r.ec = timeCodec()
 		r.data = make([]byte, 8*len(dec.Times))
@@ -117,7 +121,21 @@ func (v *selView) decode(ctx context.Context, sel selection) (*decodedRead, erro
 			}
 			le.PutUint64(r.data[8*i:], uint64(n))
 		}
-	} else {
+	case dec.Dates != nil:
+		var texts []string
+		r.data, texts = tabled(len(dec.Dates), func(i int) (string, bool) { return dec.Dates[i].String(), !dec.Dates[i].IsZero() })
+		r.ec = tableCodec(texts, "NaT")
+	case dec.Kind == zarr.StringCoord:
+		var texts []string
+		r.data, texts = tabled(len(dec.Strings), func(i int) (string, bool) { return dec.Strings[i], true })
+		r.ec = tableCodec(texts, "")
+	case dec.Kind == zarr.DurationCoord:
+		r.ec = durationCodec()
+		r.data = make([]byte, 8*len(dec.Durations))
+		for i, d := range dec.Durations {
+			le.PutUint64(r.data[8*i:], uint64(d))
+		}
+	default:
 		if r.ec, err = elemCodecFor("float64"); err != nil {
 			return nil, err
 		}
