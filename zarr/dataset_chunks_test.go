@@ -2,7 +2,9 @@ package zarr_test
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,4 +113,44 @@ func sum(m map[string]int) (n int) {
 		n += v
 	}
 	return n
+}
+
+// Isel picks by position with Python's rules; it reads no coordinate.
+func TestDatasetIsel(t *testing.T) {
+	ctx := context.Background()
+	s, _ := climate(t)
+	cs := &countStore{MemoryStore: s}
+	ds, err := zarr.OpenDataset(ctx, getOnly{cs}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := ds.Isel(ctx, "t2m", zarr.Index("time", -1), zarr.IndexRange("lat", -2, 100), zarr.IndexRange("lon", 1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (&zarr.Selection{Start: []int{3, 3, 1}, Stop: []int{4, 5, 3}, Point: []bool{true, false, false}}); !slices.Equal(sel.Start, want.Start) || !slices.Equal(sel.Stop, want.Stop) || !slices.Equal(sel.Point, want.Point) {
+		t.Errorf("Isel = %+v, want %+v", sel, want)
+	}
+	d, err := ds.ReadDecoded(ctx, "t2m", sel)
+	if err != nil || len(d.Values) != 4 || d.Values[0] != 0.01*float64(300+30+1)+273.15 {
+		t.Errorf("t2m[-1, -2:, 1:3] = %v %v", d, err)
+	}
+	for k := range cs.gets {
+		if !strings.HasPrefix(k, "t2m/") && k != "zarr.json" {
+			t.Errorf("Isel read %s", k)
+		}
+	}
+	for _, bad := range [][]zarr.IndexSelector{
+		{zarr.Index("time", 4)}, {zarr.Index("time", -5)}, {zarr.IndexRange("lat", 3, 2)},
+		{zarr.Index("station", 0)}, {zarr.Index("lat", 0), zarr.Index("lat", 1)},
+	} {
+		if _, err := ds.Isel(ctx, "t2m", bad...); !errors.Is(err, zarr.ErrSelection) {
+			t.Errorf("Isel %v: %v, want ErrSelection", bad, err)
+		}
+	}
+	ds, _ = zarr.OpenDataset(ctx, s, "") // listable: Coordinates lists the variables
+	coords, err := ds.Coordinates(ctx)
+	if err != nil || !slices.Equal(coords, []string{"lat", "lon", "time"}) {
+		t.Errorf("Coordinates = %v %v", coords, err)
+	}
 }
