@@ -28,7 +28,7 @@ type selFlags struct {
 func addSelFlags(fs *flag.FlagSet) selFlags {
 	return selFlags{
 		sel:    fs.String("sel", "", "select by coordinate label, as xarray's .sel(method=\"nearest\"): DIM=LABEL picks the nearest label (numbers, ISO 8601 times such as 2020-01-03 or 2020-01-03T06:00; strings must match exactly) and drops the dimension, DIM=FROM:TO keeps the labels from FROM to TO inclusive (either end may be empty); comma-separated"),
-		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, NaN elsewhere), time units \"<unit> since <date>\" (to ISO 8601 times; datetime64[ns] in npy)"),
+		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: _Unsigned, scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, NaN elsewhere), time units \"<unit> since <date>\" (to ISO 8601 times, or dates of the noleap, 360_day, all_leap or julian calendar), units \"hours\" etc. (to durations)"),
 	}
 }
 
