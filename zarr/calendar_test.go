@@ -46,7 +46,7 @@ func TestDecodeDates(t *testing.T) {
 			t.Errorf("%s %s %v: %v, want %v", tc.units, tc.calendar, tc.values, got, tc.want)
 		}
 	}
-	// Every day of 1601-2400 round-trips through the day counts of each
+	// Every day of 401 years (a Gregorian cycle) round-trips through the day counts of each
 	// calendar, and ParseDate knows which dates each has.
 	for _, cal := range []string{"noleap", "all_leap", "360_day", "julian"} {
 		u, err := zarr.ParseTimeUnits("days since 1601-01-01", cal)
@@ -54,7 +54,7 @@ func TestDecodeDates(t *testing.T) {
 			t.Fatal(err)
 		}
 		prev := zarr.Date{}
-		for n := range 800 * 366 {
+		for n := range 401 * 366 {
 			d, err := u.Date(float64(n))
 			if err != nil {
 				t.Fatal(err)
@@ -69,7 +69,7 @@ func TestDecodeDates(t *testing.T) {
 			prev = d
 		}
 	}
-	for day := time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC); day.Year() < 2401; day = day.AddDate(0, 0, 1) {
+	for day := time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC); day.Year() < 2002; day = day.AddDate(0, 0, 1) {
 		text := day.Format("2006-01-02T15:04:05")
 		if d, err := zarr.ParseDate(text, "proleptic_gregorian"); err != nil || d.String() != text {
 			t.Fatalf("ParseDate(%s) = %v, %v", text, d, err)
