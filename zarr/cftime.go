@@ -11,13 +11,28 @@ import (
 
 // TimeUnits are CF time units, "<unit> since <date>", with a calendar.
 type TimeUnits struct {
-	Unit     string    // as written: "days", "hours", …
-	Ref      time.Time // the reference date, in UTC
-	Calendar string    // "standard", "gregorian" or "proleptic_gregorian"
+	Unit string // as written: "days", "hours", …
+	// Ref is the reference date in UTC, for the standard calendars
+	// (standard, gregorian, proleptic_gregorian); zero for the others.
+	Ref time.Time
+	// RefDate is the reference date in the calendar (UTC).
+	RefDate Date
+	// Calendar is the canonical CF name: "standard" (for "", standard
+	// and gregorian), "proleptic_gregorian", "noleap" (also 365_day),
+	// "all_leap" (also 366_day), "360_day", "julian".
+	Calendar string
 
 	seconds int64 // seconds per unit (0 for units below a second)
 	perSec  int64 // units per second (for milliseconds, …)
+	// cal is set for the calendars that decode to Date (not time.Time);
+	// refSec, refNs are RefDate in its seconds since 1970-01-01.
+	cal           *calendar
+	refSec, refNs int64
 }
+
+// Standard tells whether the calendar decodes to time.Time (Time, Times)
+// rather than Date (Date, Dates): standard, gregorian, proleptic_gregorian.
+func (u *TimeUnits) Standard() bool { return u.cal == nil }
 
 // gregorianStart is the first day of the Gregorian calendar: in CF's
 // standard (= gregorian) calendar earlier dates are Julian.
@@ -39,20 +54,27 @@ var unitNames = map[string][2]int64{ // seconds per unit, units per second
 // standard). Units: days, hours, minutes, seconds, milliseconds,
 // microseconds, nanoseconds (and their singulars and abbreviations);
 // months and years are refused, since CF defines them as fixed fractions
-// of a tropical year that nobody means. Calendars: standard, gregorian
-// and proleptic_gregorian; others are refused ("calendar noleap is not
-// supported"). Go's time is proleptic Gregorian, which equals standard
-// from 1582-10-15 on; standard dates before it are Julian (xarray then
-// uses cftime), so a standard reference date or time before 1582-10-15
-// is refused too rather than decoded wrongly.
-func ParseTimeUnits(units, calendar string) (*TimeUnits, error) {
-	cal := strings.ToLower(strings.TrimSpace(calendar))
+// of a tropical year that nobody means.
+//
+// Calendars: standard (= gregorian) and proleptic_gregorian decode to
+// time.Time (Time); noleap (= 365_day), all_leap (= 366_day), 360_day and
+// julian decode to Date (Date), as xarray decodes them to cftime dates.
+// Others ("none", user-defined) are refused. Go's time is proleptic
+// Gregorian, which equals standard from 1582-10-15 on; standard dates
+// before it are Julian (xarray then uses cftime), so a standard reference
+// date or time before 1582-10-15 is refused rather than decoded wrongly.
+func ParseTimeUnits(units, calName string) (*TimeUnits, error) {
+	cal := strings.ToLower(strings.TrimSpace(calName))
+	var dc *calendar
 	switch cal {
-	case "":
+	case "", "standard", "gregorian":
 		cal = "standard"
-	case "standard", "gregorian", "proleptic_gregorian":
+	case "proleptic_gregorian":
 	default:
-		return nil, fmt.Errorf("%w: calendar %s is not supported (standard, gregorian and proleptic_gregorian are)", ErrCF, calendar)
+		if dc = calendars[cal]; dc == nil {
+			return nil, fmt.Errorf("%w: calendar %s is not supported (standard, gregorian, proleptic_gregorian, %s are)", ErrCF, calName, dateCalendars)
+		}
+		cal = dc.name
 	}
 	i := strings.LastIndex(units, " since ")
 	if i < 0 {
@@ -63,20 +85,33 @@ func ParseTimeUnits(units, calendar string) (*TimeUnits, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: time units %q: unit %q is not supported (days, hours, minutes, seconds, milliseconds, microseconds are)", ErrCF, units, unit)
 	}
-	ref, err := parseCFDate(strings.TrimSpace(units[i+len(" since "):]))
+	tu := &TimeUnits{Unit: unit, Calendar: cal, seconds: u[0], perSec: u[1], cal: dc}
+	refText := strings.TrimSpace(units[i+len(" since "):])
+	f, err := parseCFFields(refText)
 	if err != nil {
 		return nil, fmt.Errorf("%w: time units %q: %v", ErrCF, units, err)
 	}
-	tu := &TimeUnits{Unit: unit, Ref: ref, Calendar: cal, seconds: u[0], perSec: u[1]}
-	if err := tu.checkCalendar(ref); err != nil {
+	if dc != nil {
+		if tu.refSec, tu.refNs, err = f.seconds(dc); err != nil {
+			return nil, fmt.Errorf("%w: time units %q: %v", ErrCF, units, err)
+		}
+		tu.RefDate = dateAt(dc, tu.refSec, tu.refNs)
+		return tu, nil
+	}
+	if tu.Ref, err = f.time(refText); err != nil {
+		return nil, fmt.Errorf("%w: time units %q: %v", ErrCF, units, err)
+	}
+	tu.RefDate = dateAt(calendars["proleptic_gregorian"], tu.Ref.Unix(), int64(tu.Ref.Nanosecond()))
+	tu.RefDate.Calendar = cal
+	if err := tu.checkCalendar(tu.Ref); err != nil {
 		return nil, err
 	}
 	return tu, nil
 }
 
 func (u *TimeUnits) checkCalendar(t time.Time) error {
-	if u.Calendar != "proleptic_gregorian" && t.Before(gregorianStart) {
-		return fmt.Errorf("%w: %s in calendar %s is before 1582-10-15, where that calendar is Julian and this package decodes only the proleptic Gregorian calendar (set calendar to proleptic_gregorian if that is what the data means)", ErrCF, FormatTime(t), u.Calendar)
+	if u.Calendar == "standard" && t.Before(gregorianStart) {
+		return fmt.Errorf("%w: %s in calendar %s is before 1582-10-15, where that calendar is Julian and this package decodes it only from 1582-10-15 on (set calendar to proleptic_gregorian or julian if that is what the data means)", ErrCF, FormatTime(t), u.Calendar)
 	}
 	return nil
 }
@@ -85,37 +120,19 @@ func (u *TimeUnits) checkCalendar(t time.Time) error {
 // reference, far inside what time.Time holds.
 const maxSeconds = 1e13
 
-// Time decodes one value; NaN is NaT, the zero time.Time. A value is
-// rounded to the nearest nanosecond (xarray truncates; they differ by at
-// most 1 ns).
+// Time decodes one value of a standard calendar (see Standard); NaN is
+// NaT, the zero time.Time. A value is rounded to the nearest nanosecond
+// (xarray truncates; they differ by at most 1 ns).
 func (u *TimeUnits) Time(v float64) (time.Time, error) {
 	if math.IsNaN(v) {
 		return time.Time{}, nil
 	}
-	var sec, ns int64
-	switch {
-	case u.seconds > 0 && v == math.Trunc(v) && math.Abs(v) < maxSeconds/float64(u.seconds):
-		sec = int64(v) * u.seconds
-	case u.perSec > 0 && v == math.Trunc(v) && math.Abs(v) < 1<<53:
-		n := int64(v)
-		sec, ns = n/u.perSec, n%u.perSec
-		if ns < 0 {
-			sec, ns = sec-1, ns+u.perSec
-		}
-		ns *= 1e9 / u.perSec
-	default:
-		s := v * float64(u.seconds)
-		if u.perSec > 0 {
-			s = v / float64(u.perSec)
-		}
-		if math.IsInf(s, 0) || math.Abs(s) >= maxSeconds {
-			return time.Time{}, fmt.Errorf("%w: %v %s since %s is out of range", ErrCF, v, u.Unit, FormatTime(u.Ref))
-		}
-		f := math.Floor(s)
-		sec, ns = int64(f), int64(math.Round((s-f)*1e9))
-		if ns >= 1e9 {
-			sec, ns = sec+1, ns-1e9
-		}
+	if u.cal != nil {
+		return time.Time{}, fmt.Errorf("%w: calendar %s has dates a time.Time cannot hold; decode them with Date", ErrCF, u.Calendar)
+	}
+	sec, ns, err := u.offset(v)
+	if err != nil {
+		return time.Time{}, err
 	}
 	t := time.Unix(u.Ref.Unix()+sec, int64(u.Ref.Nanosecond())+ns).UTC()
 	if err := u.checkCalendar(t); err != nil {
@@ -155,28 +172,23 @@ func DecodeTime(values []float64, units, calendar string) ([]time.Time, error) {
 // ±hhmm.
 var cfDate = regexp.MustCompile(`^([+-]?\d{1,4})-(\d{1,2})-(\d{1,2})(?:(?:T|\s+)(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?$`)
 
-// parseCFDate parses a date as cfDate describes, into UTC.
-func parseCFDate(s string) (time.Time, error) {
+// parseCFFields parses a date as cfDate describes.
+func parseCFFields(s string) (dateFields, error) {
 	m := cfDate.FindStringSubmatch(s)
 	if m == nil {
-		return time.Time{}, fmt.Errorf("date %q is not year-month-day[Thh:mm[:ss[.fff]]][zone]", s)
+		return dateFields{}, fmt.Errorf("date %q is not year-month-day[Thh:mm[:ss[.fff]]][zone]", s)
 	}
 	n := func(i int) int {
 		x, _ := strconv.Atoi(strings.TrimPrefix(m[i], "+"))
 		return x
 	}
-	y, mo, d, h, mi, sec := n(1), n(2), n(3), n(4), n(5), n(6)
-	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 60 {
-		return time.Time{}, fmt.Errorf("date %q is not a valid date", s)
+	f := dateFields{y: n(1), mo: n(2), d: n(3), h: n(4), mi: n(5), s: n(6)}
+	if f.mo < 1 || f.mo > 12 || f.d < 1 || f.d > 31 || f.h > 24 || f.mi > 59 || f.s > 60 {
+		return dateFields{}, fmt.Errorf("date %q is not a valid date", s)
 	}
-	var ns int
 	if m[7] != "" {
-		f, _ := strconv.ParseFloat("0"+m[7], 64)
-		ns = int(math.Round(f * 1e9))
-	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
-	if t.Day() != d && h < 24 {
-		return time.Time{}, fmt.Errorf("date %q is not a valid date", s)
+		x, _ := strconv.ParseFloat("0"+m[7], 64)
+		f.ns = int(math.Round(x * 1e9))
 	}
 	if z := m[8]; z != "" && z != "Z" && z != "UTC" && z != "GMT" {
 		sign := 1
@@ -193,11 +205,29 @@ func parseCFDate(s string) (time.Time, error) {
 			om, _ = strconv.Atoi(z[len(z)-2:])
 		}
 		if oh > 23 || om > 59 {
-			return time.Time{}, fmt.Errorf("date %q has a zone offset out of range", s)
+			return dateFields{}, fmt.Errorf("date %q has a zone offset out of range", s)
 		}
-		t = t.Add(-time.Duration(sign) * (time.Duration(oh)*time.Hour + time.Duration(om)*time.Minute))
+		f.zone = sign * (oh*3600 + om*60)
 	}
-	return t, nil
+	return f, nil
+}
+
+// time is f in the proleptic Gregorian calendar, in UTC.
+func (f dateFields) time(s string) (time.Time, error) {
+	t := time.Date(f.y, time.Month(f.mo), f.d, f.h, f.mi, f.s, f.ns, time.UTC)
+	if t.Day() != f.d && f.h < 24 {
+		return time.Time{}, fmt.Errorf("date %q is not a valid date", s)
+	}
+	return t.Add(-time.Duration(f.zone) * time.Second), nil
+}
+
+// parseCFDate parses a date as cfDate describes, into UTC.
+func parseCFDate(s string) (time.Time, error) {
+	f, err := parseCFFields(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return f.time(s)
 }
 
 // ParseTime parses a time label as written to select by time: ISO 8601,

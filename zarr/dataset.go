@@ -40,8 +40,14 @@ type Variable struct {
 	Shape    []int
 	DataType DataType
 	Attrs    map[string]any
-	Array    *Array
-	Err      error
+	// Coordinates are the variables its "coordinates" attribute names
+	// (xarray's non-dimension coordinates of it, such as a station name
+	// along a dimension), as written.
+	Coordinates []string
+	Array       *Array
+	Err         error
+
+	v2Fill any // a Zarr v2 array's fill_value (nil for null or v3)
 }
 
 // Dataset is a group opened as xarray opens one: its arrays are the
@@ -148,7 +154,19 @@ func openVariable(ctx context.Context, g *Group, name string) (*Variable, error)
 			return nil, nil
 		}
 		m := a.meta
-		return &Variable{Name: name, Dims: dimNames(&m), Shape: a.Shape(), DataType: a.DataType(), Attrs: a.Attributes(), Array: a}, nil
+		v := &Variable{Name: name, Dims: dimNames(&m), Shape: a.Shape(), DataType: a.DataType(), Attrs: a.Attributes(), Array: a}
+		v.Coordinates = strings.Fields(fmt.Sprint(v.Attrs["coordinates"]))
+		if _, ok := v.Attrs["coordinates"].(string); !ok {
+			v.Coordinates = nil
+		}
+		if v2, ok := a.V2Metadata(); ok {
+			var fill any
+			info, _ := v.DataType.info()
+			if decodeJSON(v2.FillValue, &fill) == nil && (info.kind == kInt || info.kind == kUint || info.kind == kFloat) {
+				v.v2Fill = fill
+			}
+		}
+		return v, nil
 	}
 	if !errors.Is(err, ErrUnknownDataType) && !errors.Is(err, codec.ErrUnknownCodec) {
 		return nil, err
@@ -313,17 +331,14 @@ func (ds *Dataset) loadCoord(ctx context.Context, dim string) (*Coord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coordinate %s: %w", dim, err)
 	}
-	c := &Coord{Dim: dim, Attrs: v.Attrs, Numbers: d.Values, Times: d.Times}
-	if d.Times != nil {
-		c.Kind = TimeCoord
-	}
+	c := &Coord{Dim: dim, Attrs: v.Attrs, Kind: d.Kind, Numbers: d.Values, Times: d.Times, Dates: d.Dates, Strings: d.Strings, Durations: d.Durations}
 	c.index()
 	return c, nil
 }
 
 // AssignCoord gives dim the coordinate labels (as xarray's assign_coords):
 // []string, []float64, []int, []int64 or []time.Time, one per element of
-// the dimension. It replaces the coordinate read from the store, for this
+// the dimension ([]Date or []time.Duration too). It replaces the coordinate read from the store, for this
 // Dataset only; Sel checks that there is one label per element. It is how a dimension without a coordinate array, or with
 // one this package cannot read yet (strings), gets labels.
 func (ds *Dataset) AssignCoord(dim string, labels any) error {
@@ -343,8 +358,12 @@ func (ds *Dataset) AssignCoord(dim string, labels any) error {
 		}
 	case []time.Time:
 		c.Kind, c.Times = TimeCoord, slices.Clone(l)
+	case []Date:
+		c.Kind, c.Dates = TimeCoord, slices.Clone(l)
+	case []time.Duration:
+		c.Kind, c.Durations = DurationCoord, slices.Clone(l)
 	default:
-		return fmt.Errorf("%w: AssignCoord(%s): labels of type %T; want []string, []float64, []int, []int64 or []time.Time", ErrInvalidOption, dim, labels)
+		return fmt.Errorf("%w: AssignCoord(%s): labels of type %T; want []string, []float64, []int, []int64, []time.Time, []Date or []time.Duration", ErrInvalidOption, dim, labels)
 	}
 	c.index()
 	slot := &coordSlot{c: c}

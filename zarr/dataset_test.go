@@ -343,6 +343,16 @@ func TestParseCFDType(t *testing.T) {
 		{zarr.Float32, map[string]any{"scale_factor": 0.5, "add_offset": 1.0}, "float64"},
 		{zarr.Int32, map[string]any{}, "int32"},
 		{zarr.Float64, map[string]any{"units": "hours since 1970-01-01"}, "datetime64[ns]"},
+		{zarr.Int32, map[string]any{"units": "days since 2000-01-01", "calendar": "noleap"}, "object"},
+		{zarr.Int32, map[string]any{"units": "hours"}, "timedelta64[ns]"},
+		{zarr.Int32, map[string]any{"units": "hour"}, "int32"}, // xarray's TIME_UNITS are plural
+		{zarr.Int8, map[string]any{"_Unsigned": "true"}, "uint8"},
+		{zarr.Int8, map[string]any{"_Unsigned": "true", "_FillValue": -1}, "float32"},
+		{zarr.Uint32, map[string]any{"_Unsigned": "false", "_FillValue": 7}, "float64"},
+		{zarr.String, map[string]any{"_FillValue": 7}, "object"},
+		{zarr.FixedUTF32(3), nil, "<U3"},
+		{zarr.Datetime64("s", 1), map[string]any{"units": "days"}, "datetime64[s]"},
+		{zarr.Timedelta64("h", 6), nil, "timedelta64[6h]"},
 	} {
 		cf, err := zarr.ParseCF(tc.attrs, tc.dt)
 		if err != nil || cf.DType != tc.want {
@@ -357,7 +367,8 @@ func TestParseCFDType(t *testing.T) {
 		{"add_offset": []any{1, 2}},
 		{"units": "days since yesterday"},
 		{"units": "months since 2000-01-01"},
-		{"units": "days since 2000-01-01", "calendar": "noleap"},
+		{"units": "days since 2000-01-01", "calendar": "none"},
+		{"units": "days since 2001-02-29", "calendar": "noleap"},
 	} {
 		if _, err := zarr.ParseCF(attrs, zarr.Int32); !errors.Is(err, zarr.ErrCF) {
 			t.Errorf("%v: %v, want ErrCF", attrs, err)
@@ -394,7 +405,8 @@ func TestDecodeTime(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ units, calendar, want string }{
-		{"days since 2000-01-01", "360_day", "calendar 360_day is not supported"},
+		{"days since 2000-01-01", "none", "calendar none is not supported"},
+		{"days since 2000-01-01", "360_day", "decode them with Date"},
 		{"days since 1500-01-01", "standard", "before 1582-10-15"},
 		{"years since 2000-01-01", "", `unit "years" is not supported`},
 		{"days after 2000-01-01", "", "are not"},

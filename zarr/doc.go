@@ -118,8 +118,12 @@
 // that dimension's coordinate. Dataset.Sel selects by label as xarray's
 // .sel(method="nearest") (ranges inclusive, times in ISO 8601), and
 // Dataset.ReadDecoded applies the CF conventions as decode_cf does
-// (scale_factor, add_offset, _FillValue and missing_value to NaN, time
-// units to time.Time; DecodeTime, ParseCF). Variables open and
+// (_Unsigned, scale_factor, add_offset, _FillValue and missing_value to
+// NaN, time units to time.Time — or to Date in the noleap, 360_day,
+// all_leap and julian calendars — durations, strings; DecodeTime,
+// ParseCF, ParseTimeUnits). Dataset.Isel selects by position,
+// Coordinates and DataVariables split the variables as xarray does. Zarr
+// v2 and v3 datasets are alike. Variables open and
 // coordinates decode on first use and are cached, so a selection reads
 // only what it needs:
 //

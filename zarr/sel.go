@@ -15,13 +15,14 @@ import (
 type CoordKind int
 
 const (
-	NumberCoord CoordKind = iota // float64 labels (CF-decoded)
-	TimeCoord                    // time.Time labels (CF times)
-	StringCoord                  // string labels
+	NumberCoord   CoordKind = iota // float64 labels (CF-decoded)
+	TimeCoord                      // time.Time labels (Times), or Date labels of a non-standard calendar (Dates)
+	StringCoord                    // string labels
+	DurationCoord                  // time.Duration labels (timedelta64)
 )
 
 func (k CoordKind) String() string {
-	return [...]string{"numeric", "time", "string"}[k]
+	return [...]string{"numeric", "time", "string", "duration"}[k]
 }
 
 // Coord is the coordinate of one dimension: its labels, one per index,
@@ -31,8 +32,17 @@ type Coord struct {
 	Kind    CoordKind
 	Numbers []float64
 	Times   []time.Time // the zero time.Time is NaT
-	Strings []string
-	Attrs   map[string]any
+	// Dates are the labels of a time coordinate of a non-standard
+	// calendar (Times is nil then); the zero Date is NaT.
+	Dates     []Date
+	Strings   []string
+	Durations []time.Duration // NaTDuration is NaT
+	Attrs     map[string]any
+
+	// lin is Times, or Dates as linear times (seconds since 1970-01-01
+	// of their calendar), for searching; calendar is the Dates' calendar.
+	lin      []time.Time
+	calendar string
 
 	// dir is +1 for labels never decreasing, -1 never increasing, 0
 	// neither (or with NaN or NaT); strict when no two are equal.
@@ -41,16 +51,28 @@ type Coord struct {
 }
 
 // Len is the number of labels.
-func (c *Coord) Len() int { return len(c.Numbers) + len(c.Times) + len(c.Strings) }
+func (c *Coord) Len() int {
+	return len(c.Numbers) + len(c.Times) + len(c.Dates) + len(c.Strings) + len(c.Durations)
+}
 
 // Label is label i as text: numbers in Go's shortest form ("45.5",
-// "NaN"), times as FormatTime does (ISO 8601), strings as they are.
+// "NaN"), times as FormatTime does (ISO 8601), dates as Date.String,
+// durations as time.Duration.String ("6h0m0s"; "NaT"), strings as they
+// are.
 func (c *Coord) Label(i int) string {
 	switch c.Kind {
 	case TimeCoord:
+		if c.Dates != nil {
+			return c.Dates[i].String()
+		}
 		return FormatTime(c.Times[i])
 	case StringCoord:
 		return c.Strings[i]
+	case DurationCoord:
+		if c.Durations[i] == NaTDuration {
+			return "NaT"
+		}
+		return c.Durations[i].String()
 	}
 	return strconv.FormatFloat(c.Numbers[i], 'g', -1, 64)
 }
@@ -62,9 +84,11 @@ func (c *Coord) Monotonic() (dir int, strict bool) { return c.dir, c.strict }
 func (c *Coord) cmp(i, j int) int {
 	switch c.Kind {
 	case TimeCoord:
-		return c.Times[i].Compare(c.Times[j])
+		return c.lin[i].Compare(c.lin[j])
 	case StringCoord:
 		return strings.Compare(c.Strings[i], c.Strings[j])
+	case DurationCoord:
+		return cmp.Compare(c.Durations[i], c.Durations[j])
 	}
 	return cmp.Compare(c.Numbers[i], c.Numbers[j])
 }
@@ -72,7 +96,9 @@ func (c *Coord) cmp(i, j int) int {
 func (c *Coord) missing(i int) bool {
 	switch c.Kind {
 	case TimeCoord:
-		return c.Times[i].IsZero()
+		return c.lin[i].IsZero()
+	case DurationCoord:
+		return c.Durations[i] == NaTDuration
 	case NumberCoord:
 		return math.IsNaN(c.Numbers[i])
 	}
@@ -82,6 +108,16 @@ func (c *Coord) missing(i int) bool {
 // index finds the order of the labels, once, for Sel.
 func (c *Coord) index() {
 	n := c.Len()
+	c.lin = c.Times
+	if c.Dates != nil {
+		c.Kind, c.lin = TimeCoord, make([]time.Time, len(c.Dates))
+		for i, d := range c.Dates {
+			if !d.IsZero() {
+				c.lin[i], _ = d.linear() // an invalid date stays NaT
+				c.calendar = d.Calendar
+			}
+		}
+	}
 	inc, dec, strict := true, true, true
 	for i := range n {
 		if c.missing(i) {
@@ -204,14 +240,9 @@ func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*
 	s := &Selection{Dims: v.Dims, Start: make([]int, len(v.Shape)), Stop: slices.Clone(v.Shape), Point: make([]bool, len(v.Shape))}
 	done := map[string]bool{}
 	for _, sl := range sel {
-		axis := -1
-		for i, d := range v.Dims {
-			if d == sl.Dim && d != "" {
-				axis = i
-			}
-		}
-		if axis < 0 {
-			return nil, fmt.Errorf("%w: variable %s has no dimension %q (its dimensions: %s)", ErrSelection, v.Name, sl.Dim, strings.Join(v.Dims, ", "))
+		axis, err := ds.axisOf(ctx, v, sl.Dim)
+		if err != nil {
+			return nil, err
 		}
 		if done[sl.Dim] {
 			return nil, fmt.Errorf("%w: dimension %s is selected twice", ErrSelection, sl.Dim)
@@ -271,13 +302,21 @@ func (c *Coord) splitRange(s string) (from, to any, ok bool) {
 			continue
 		}
 		a, b := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:])
-		fa, ea := c.parseEnd(a)
-		fb, eb := c.parseEnd(b)
+		_, ea := c.parseEnd(a)
+		_, eb := c.parseEnd(b)
 		if ea == nil && eb == nil {
-			from, to, n = fa, fb, n+1
+			// The text, not the parsed label: between parses it again.
+			from, to, n = textEnd(a), textEnd(b), n+1
 		}
 	}
 	return from, to, n == 1
+}
+
+func textEnd(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (c *Coord) parseEnd(s string) (any, error) {
@@ -308,6 +347,9 @@ func (c *Coord) parse(label any) (any, error) {
 		}
 		return f, nil
 	case TimeCoord:
+		if c.Dates != nil {
+			return c.parseDate(label)
+		}
 		switch x := label.(type) {
 		case time.Time:
 			return x, nil
@@ -319,6 +361,18 @@ func (c *Coord) parse(label any) (any, error) {
 			return t, nil
 		}
 		return nil, fmt.Errorf("coordinate %s holds times; give a time.Time or an ISO 8601 date, not %v (%T)", c.Dim, label, label)
+	case DurationCoord:
+		switch x := label.(type) {
+		case time.Duration:
+			return x, nil
+		case string:
+			d, err := ParseDuration(x)
+			if err != nil {
+				return nil, fmt.Errorf("coordinate %s holds durations and %v", c.Dim, err)
+			}
+			return d, nil
+		}
+		return nil, fmt.Errorf("coordinate %s holds durations; give a time.Duration or text such as 6h or \"6 hours\", not %v (%T)", c.Dim, label, label)
 	}
 	if s, ok := label.(string); ok {
 		return s, nil
@@ -330,18 +384,23 @@ func (c *Coord) parse(label any) (any, error) {
 func (c *Coord) cmpTo(i int, x any) int {
 	switch c.Kind {
 	case TimeCoord:
-		return c.Times[i].Compare(x.(time.Time))
+		return c.lin[i].Compare(x.(time.Time))
 	case StringCoord:
 		return strings.Compare(c.Strings[i], x.(string))
+	case DurationCoord:
+		return cmp.Compare(c.Durations[i], x.(time.Duration))
 	}
 	return cmp.Compare(c.Numbers[i], x.(float64))
 }
 
 // dist is |label i − x| in the coordinate's unit (seconds for times).
 func (c *Coord) dist(i int, x any) float64 {
-	if c.Kind == TimeCoord {
-		t, u := c.Times[i], x.(time.Time)
+	switch c.Kind {
+	case TimeCoord:
+		t, u := c.lin[i], x.(time.Time)
 		return math.Abs(float64(t.Unix()-u.Unix()) + float64(t.Nanosecond()-u.Nanosecond())/1e9)
+	case DurationCoord:
+		return math.Abs(float64(c.Durations[i]) - float64(x.(time.Duration)))
 	}
 	return math.Abs(c.Numbers[i] - x.(float64))
 }
@@ -426,7 +485,7 @@ func (c *Coord) between(from, to any) (int, int, error) {
 	}
 	spec := fmt.Sprintf("%s=%s:%s", c.Dim, fmtEnd(from), fmtEnd(to))
 	if c.dir == 0 {
-		return 0, 0, fmt.Errorf("%w: %s: the coordinate %s is not sorted (or has missing labels), so a label range is undefined", ErrSelection, spec, c.Dim)
+		return c.betweenUnsorted(spec, a, b)
 	}
 	start, stop := 0, c.Len()
 	if a != nil {
@@ -451,6 +510,8 @@ func (c *Coord) compareLabels(a, b any) int {
 		return a.(time.Time).Compare(b.(time.Time))
 	case StringCoord:
 		return strings.Compare(a.(string), b.(string))
+	case DurationCoord:
+		return cmp.Compare(a.(time.Duration), b.(time.Duration))
 	}
 	return cmp.Compare(a.(float64), b.(float64))
 }
@@ -463,4 +524,114 @@ func fmtEnd(x any) string {
 		return FormatTime(v)
 	}
 	return fmt.Sprint(x)
+}
+
+// parseDate turns a label into the linear time of a date of c's
+// calendar: a Date, a time.Time (its fields, read as a date of the
+// calendar) or ISO 8601 text.
+func (c *Coord) parseDate(label any) (any, error) {
+	cal := c.calendar
+	var d Date
+	var err error
+	switch x := label.(type) {
+	case Date:
+		d = x
+		if d.Calendar == "" {
+			d.Calendar = cal
+		}
+		if d.Calendar != cal {
+			return nil, fmt.Errorf("coordinate %s holds dates of the %s calendar, not %s", c.Dim, cal, d.Calendar)
+		}
+	case time.Time:
+		x = x.UTC()
+		d = Date{Year: x.Year(), Month: int(x.Month()), Day: x.Day(), Hour: x.Hour(), Minute: x.Minute(), Second: x.Second(), Nanosecond: x.Nanosecond(), Calendar: cal}
+	case string:
+		if d, err = ParseDate(x, cal); err != nil {
+			return nil, fmt.Errorf("coordinate %s holds dates of the %s calendar and %v", c.Dim, cal, err)
+		}
+	default:
+		return nil, fmt.Errorf("coordinate %s holds dates of the %s calendar; give a zarr.Date, a time.Time or an ISO 8601 date, not %v (%T)", c.Dim, cal, label, label)
+	}
+	t, err := d.linear()
+	if err != nil {
+		return nil, fmt.Errorf("coordinate %s: %v", c.Dim, err)
+	}
+	return t, nil
+}
+
+// ParseDuration parses a duration label: Go's form ("6h", "90m",
+// "1h30m") or a number and a CF time unit ("6 hours", "1.5 days").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	num, unit, ok := strings.Cut(s, " ")
+	if u, known := unitNames[strings.ToLower(strings.TrimSpace(unit))]; ok && known {
+		if f, err := strconv.ParseFloat(num, 64); err == nil {
+			ns := f * 1e9 * float64(u[0])
+			if u[1] > 0 {
+				ns = f * 1e9 / float64(u[1])
+			}
+			if math.Abs(ns) < 1<<63 {
+				return time.Duration(math.Round(ns)), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%q is not a duration (6h, 90m, \"6 hours\")", s)
+}
+
+// betweenUnsorted is a range on an unsorted coordinate, as pandas'
+// slice_locs has it: with unique labels, each end given must be a label,
+// and the range runs from the position of one to that of the other.
+func (c *Coord) betweenUnsorted(spec string, a, b any) (int, int, error) {
+	n := c.Len()
+	seen := map[any]bool{}
+	for i := range n {
+		k := c.key(i)
+		if seen[k] || c.missing(i) {
+			return 0, 0, fmt.Errorf("%w: %s: the coordinate %s is not sorted and its labels are not unique (or some are missing), so a label range is undefined", ErrSelection, spec, c.Dim)
+		}
+		seen[k] = true
+	}
+	pos := func(x any) (int, error) {
+		for i := range n {
+			if c.cmpTo(i, x) == 0 {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: %s: %s is not a label of %s, which is not sorted, so a range must start and end at labels", ErrSelection, spec, fmtEnd(x), c.Dim)
+	}
+	start, stop := 0, n
+	if a != nil {
+		i, err := pos(a)
+		if err != nil {
+			return 0, 0, err
+		}
+		start = i
+	}
+	if b != nil {
+		i, err := pos(b)
+		if err != nil {
+			return 0, 0, err
+		}
+		stop = i + 1
+	}
+	if start >= stop {
+		return 0, 0, fmt.Errorf("%w: %s selects nothing: in %s, %s comes after %s", ErrSelection, spec, c.Dim, fmtEnd(a), fmtEnd(b))
+	}
+	return start, stop, nil
+}
+
+// key is label i as a map key.
+func (c *Coord) key(i int) any {
+	switch c.Kind {
+	case TimeCoord:
+		return c.lin[i]
+	case StringCoord:
+		return c.Strings[i]
+	case DurationCoord:
+		return c.Durations[i]
+	}
+	return c.Numbers[i]
 }

@@ -22,6 +22,9 @@ type elemCodec struct {
 	// float is the element as a float64, for colour scales; ok is false
 	// for types that have no order (complex).
 	float func(b []byte) (v float64, ok bool)
+	// npyAppend, when set, appends the element as npy stores it (npy
+	// names that type); else npy holds the element's bytes as they are.
+	npyAppend func(dst, b []byte) []byte
 }
 
 func elemCodecFor(d zarr.DataType) (elemCodec, error) {

@@ -82,10 +82,16 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		if dr, err = sv.decode(ctx, sel); err != nil {
 			return err
 		}
+	} else if arr.DataType().IsText() {
+		if dr, err = readTextRegion(ctx, arr, sel); err != nil {
+			return err
+		}
 	}
 	var ec elemCodec
 	if dr != nil {
 		ec = dr.ec
+	} else if tc, ok := datetimeCodec(arr.DataType()); ok {
+		ec = tc
 	} else if ec, err = elemCodecFor(arr.DataType()); err != nil {
 		return fmt.Errorf("array %s: %w", d.what(arr.Path()), err)
 	}
@@ -102,7 +108,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		enc = &npyEncoder{h: h}
 	case "csv":
 		var labels [][]string
-		if dr != nil {
+		if dr != nil && dr.decoded {
 			labels = dr.labels
 		} else if labels, err = coordLabels(ctx, d, arr, sel); err != nil {
 			return err
@@ -307,9 +313,15 @@ func coordLabels(ctx context.Context, d *dataset, arr *zarr.Array, sel selection
 
 // readLabels reads [a, b) of a 1-D coordinate array as CSV text.
 func readLabels(ctx context.Context, c *zarr.Array, a, b int) ([]string, error) {
-	ec, err := elemCodecFor(c.DataType())
-	if err != nil {
-		return nil, err
+	if c.DataType().IsText() {
+		return zarr.ReadStrings(ctx, c, []int{a}, []int{b})
+	}
+	ec, ok := datetimeCodec(c.DataType())
+	if !ok {
+		var err error
+		if ec, err = elemCodecFor(c.DataType()); err != nil {
+			return nil, err
+		}
 	}
 	buf := make([]byte, (b-a)*ec.size)
 	if err := c.ReadBytes(ctx, []int{a}, []int{b}, buf); err != nil {

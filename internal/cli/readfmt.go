@@ -198,8 +198,18 @@ func npyHeader(descr string, shape []int) []byte {
 }
 
 func (e *npyEncoder) slab(w *bufio.Writer, b []byte) error {
-	_, err := w.Write(b)
-	return err
+	if e.h.ec.npyAppend == nil {
+		_, err := w.Write(b)
+		return err
+	}
+	var tmp []byte
+	for k := 0; k+e.h.ec.size <= len(b); k += e.h.ec.size {
+		tmp = e.h.ec.npyAppend(tmp[:0], b[k:])
+		if _, err := w.Write(tmp); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *npyEncoder) end(*bufio.Writer) error { return nil }

@@ -28,7 +28,7 @@ type selFlags struct {
 func addSelFlags(fs *flag.FlagSet) selFlags {
 	return selFlags{
 		sel:    fs.String("sel", "", "select by coordinate label, as xarray's .sel(method=\"nearest\"): DIM=LABEL picks the nearest label (numbers, ISO 8601 times such as 2020-01-03 or 2020-01-03T06:00; strings must match exactly) and drops the dimension, DIM=FROM:TO keeps the labels from FROM to TO inclusive (either end may be empty); comma-separated"),
-		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, NaN elsewhere), time units \"<unit> since <date>\" (to ISO 8601 times; datetime64[ns] in npy)"),
+		decode: fs.Bool("decode", false, "apply the CF conventions as xarray does: _Unsigned, scale_factor, add_offset, _FillValue and missing_value (to missing: null in JSON, NaN elsewhere), time units \"<unit> since <date>\" (to ISO 8601 times, or dates of the noleap, 360_day, all_leap or julian calendar), units \"hours\" etc. (to durations)"),
 	}
 }
 
@@ -94,6 +94,9 @@ type decodedRead struct {
 	dtype  string
 	data   []byte
 	labels [][]string
+	// decoded: a --decode read, whose labels are the decoded
+	// coordinates (else a string array read whole, labelled as usual).
+	decoded bool
 }
 
 // decode reads sel of the view's variable decoded. It is not streamed:
@@ -105,8 +108,9 @@ func (v *selView) decode(ctx context.Context, sel selection) (*decodedRead, erro
 		return nil, err
 	}
 	le := binary.LittleEndian
-	r := &decodedRead{dtype: dec.DType}
-	if dec.Times != nil {
+	r := &decodedRead{dtype: dec.DType, decoded: true}
+	switch {
+	case dec.Times != nil:
 		r.dtype = "datetime64[ns]"
 		r.ec = timeCodec()
 		r.data = make([]byte, 8*len(dec.Times))
@@ -117,7 +121,21 @@ func (v *selView) decode(ctx context.Context, sel selection) (*decodedRead, erro
 			}
 			le.PutUint64(r.data[8*i:], uint64(n))
 		}
-	} else {
+	case dec.Dates != nil:
+		var texts []string
+		r.data, texts = tabled(len(dec.Dates), func(i int) (string, bool) { return dec.Dates[i].String(), !dec.Dates[i].IsZero() })
+		r.ec = tableCodec(texts, "NaT")
+	case dec.Kind == zarr.StringCoord:
+		var texts []string
+		r.data, texts = tabled(len(dec.Strings), func(i int) (string, bool) { return dec.Strings[i], true })
+		r.ec = tableCodec(texts, "")
+	case dec.Kind == zarr.DurationCoord:
+		r.ec = durationCodec()
+		r.data = make([]byte, 8*len(dec.Durations))
+		for i, d := range dec.Durations {
+			le.PutUint64(r.data[8*i:], uint64(d))
+		}
+	default:
 		if r.ec, err = elemCodecFor("float64"); err != nil {
 			return nil, err
 		}
