@@ -223,6 +223,7 @@ func childImport(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
+	built := time.Since(t0).Seconds()
 	if p.Backend == "node" {
 		if err := cs.(pinner).Pin(ctx, root); err != nil {
 			return fmt.Errorf("pin: %w", err)
@@ -232,6 +233,8 @@ func childImport(ctx context.Context, p params, out *childOut) error {
 	if err := putStats(ctx, c, root, n, out); err != nil {
 		return err
 	}
+	out.Extra["pin_s"] = out.Wall - built
+	out.Extra["keys/s_unpinned"] = float64(n) / built
 	return closeFn()
 }
 

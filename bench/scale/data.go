@@ -26,19 +26,31 @@ func appendSteps(steps int) int { return max(1, (steps+364)/365) }
 
 func chunkKey(t, y, x int) string { return fmt.Sprintf("temp/c/%d/%d/%d", t, y, x) }
 
-// chunk is the bytes of chunk (t, y, x): a smooth field plus noise, so that
-// every chunk is distinct (no two share a block).
+// chunk is the bytes of chunk (t, y, x): a smooth field that drifts with
+// time plus noise, so that every chunk is distinct (no two share a block).
+// The field is a table: generating the data should cost little next to
+// storing it.
 func chunk(t, y, x int, buf []byte) []byte {
 	buf = buf[:0]
 	s := uint64(t)<<32 | uint64(y)<<16 | uint64(x)
+	drift := float32(t%8760) / 8760
 	for i := range chunkY * chunkX {
 		yy, xx := y*chunkY+i/chunkX, x*chunkX+i%chunkX
 		s = splitmix(s)
-		v := 280 + 15*math.Sin(float64(yy)/20)*math.Cos(float64(xx+t)/40) + float64(s>>40)/float64(1<<24)
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
+		v := field[yy][(xx+t)%(gridX*chunkX)] + drift + float32(s>>40)/float32(1<<24)
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 	}
 	return buf
 }
+
+var field = func() (f [gridY * chunkY][gridX * chunkX]float32) {
+	for y := range f {
+		for x := range f[y] {
+			f[y][x] = float32(280 + 15*math.Sin(float64(y)/20)*math.Cos(float64(x)/40))
+		}
+	}
+	return f
+}()
 
 func splitmix(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
