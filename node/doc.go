@@ -55,6 +55,8 @@
 // addresses are reached the same way). Every block is checked against its
 // CID; a gateway that sends a wrong block, or fails, is dropped and its
 // wants go to the other sources (see httpsource.go for the client rules).
+// At most [WithGatewayConcurrency] requests (8 by default) are in flight
+// to one gateway host at a time.
 // A fetch asks each source with want-have first and each block of one
 // source at a time, so it receives no block twice (see multisource.go);
 // [Node.SourceStats] and [Progress].Sources say what each source sent.

@@ -42,7 +42,9 @@ import (
 //   - redirects are not followed and no credentials are sent, so nothing
 //     reaches another host; plain http is only allowed to loopback and
 //     private addresses, https must speak HTTP/2;
-//   - a bounded pool of request workers (httpnet.DefaultHTTPWorkers).
+//   - a bounded pool of request workers (httpnet.DefaultHTTPWorkers),
+//     shared by all sources; a limit per gateway host is added here
+//     (gatewaylimit.go).
 //
 // What it lacks, and is added here: the breaker never closes again
 // (nothing reconnects a disconnected source that has no provider record),
@@ -153,7 +155,9 @@ type gateways struct {
 }
 
 func newHTTPNet(n *Node, evm *bsnetwork.ConnectEventManager) bsnetwork.BitSwapNetwork {
-	return strictHTTP{httpnet.New(n.host, httpnet.WithConnectEventManager(evm))}
+	h := httpnet.New(n.host, httpnet.WithConnectEventManager(evm))
+	n.httpLimitErr = limitPerHost(h, n.cfg.gatewayConcurrency)
+	return strictHTTP{h}
 }
 
 // strictHTTP gives every HTTP sender httpnet's own default of one server
@@ -176,6 +180,9 @@ func (s strictHTTP) NewMessageSender(ctx context.Context, p peer.ID, opts *bsnet
 // connectGateways connects the gateways of cfg at start: each must answer
 // httpnet's probe.
 func (n *Node) connectGateways(ctx context.Context) error {
+	if n.httpLimitErr != nil {
+		return n.httpLimitErr
+	}
 	g := &gateways{net: n.bsnet, dropped: map[peer.ID]time.Time{}, probing: map[peer.ID]bool{}}
 	for _, raw := range n.cfg.gatewaySources {
 		gw, err := parseGateway(raw)

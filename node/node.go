@@ -55,6 +55,9 @@ type Node struct {
 	bsnet    bsnetwork.BitSwapNetwork // bitswap's network: libp2p and HTTP
 	sources  *sourceTracer            // what each source sent
 	gateways *gateways                // WithGatewaySources
+	// httpLimitErr: the per-gateway limit could not be put on httpnet's
+	// client (gatewaylimit.go); New fails with it.
+	httpLimitErr error
 
 	knownMu   sync.Mutex
 	known     map[peer.ID]peer.AddrInfo // peers given to Connect, redialled when gone

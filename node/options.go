@@ -53,6 +53,8 @@ type config struct {
 	stallTimeout   time.Duration // <= 0: none
 	verify         bool
 	gatewaySources []string // WithGatewaySources (httpsource.go)
+
+	gatewayConcurrency int // WithGatewayConcurrency (gatewaylimit.go)
 }
 
 func defaults() config {
@@ -65,6 +67,8 @@ func defaults() config {
 		stallTimeout: DefaultStallTimeout,
 		verify:       true,
 		route:        defaultRoute(),
+
+		gatewayConcurrency: DefaultGatewayConcurrency,
 	}
 }
 

@@ -176,10 +176,11 @@ func (c *shardCache) fetch(ctx context.Context, k shardKey, src cid.Cid, load fu
 	return call.entries, call.err
 }
 
-// update lets the (single) writer change shard k, whose manifest entry is
-// src: it loads the shard or starts an all-null one, calls fn on its
-// entries under the cache lock and marks it dirty when fn reports a change.
-func (c *shardCache) update(ctx context.Context, k shardKey, src cid.Cid, cps int, load func(context.Context, cid.Cid) ([]cid.Cid, error), fn func(es []cid.Cid) bool) error {
+// setSlot sets slot of shard k (whose stored CID is src) to v, loading
+// the shard when it is not cached, and reports whether that changed it.
+// The shard's size is adjusted by the one entry, not recounted: a bulk
+// write sets thousands of slots of one shard.
+func (c *shardCache) setSlot(ctx context.Context, k shardKey, src cid.Cid, cps int, load func(context.Context, cid.Cid) ([]cid.Cid, error), slot int, v cid.Cid) (bool, error) {
 	for {
 		c.mu.Lock()
 		e := c.entries[k]
@@ -192,29 +193,38 @@ func (c *shardCache) update(ctx context.Context, k shardKey, src cid.Cid, cps in
 		}
 		if e != nil {
 			c.lru.MoveToFront(e.elem)
-			es := e.entries
-			if !e.dirty {
-				es = append([]cid.Cid(nil), es...) // readers may hold the clean slice
-			}
-			if fn(es) {
+			changed := !e.entries[slot].Equals(v)
+			if changed {
+				es := e.entries
+				if !e.dirty {
+					es = append([]cid.Cid(nil), es...) // readers may hold the clean slice
+				}
+				delta := int64(cidLen(v) - cidLen(es[slot]))
+				es[slot] = v
 				e.entries = es
 				if !e.dirty {
 					e.dirty = true
 					c.dirty[k] = e
 				}
-				ns := shardSize(es)
-				c.used += ns - e.size
-				e.size = ns
+				c.used += delta
+				e.size += delta
 			}
 			c.evictLocked()
 			c.mu.Unlock()
-			return nil
+			return changed, nil
 		}
 		c.mu.Unlock()
 		if _, err := c.fetch(ctx, k, src, load); err != nil {
-			return err
+			return false, err
 		}
 	}
+}
+
+func cidLen(c cid.Cid) int {
+	if !c.Defined() {
+		return 0
+	}
+	return c.ByteLen()
 }
 
 // snapshot returns a copy of shard k if it is cached and valid for src.

@@ -84,7 +84,12 @@
 // linear % chunks_per_shard. A shard never written is null and reads as
 // all-null. A shard changed by a write is saved again at Flush even when it
 // became all null; one that a resize leaves empty becomes null; an
-// unchanged one keeps its CID.
+// unchanged one keeps its CID. A resize that keeps every chunk's linear
+// index — the first dimension grows, as when time steps are appended
+// (zarr.Append) — reads no shard and only adds null entries, so an append
+// costs the shards its new chunks fall in plus the manifest; growing
+// another dimension moves chunks and rewrites every shard from the first
+// moved one on.
 //
 // # Which keys are chunks
 //

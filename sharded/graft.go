@@ -95,13 +95,7 @@ func (s *Store) Graft(ctx context.Context, sourceRoot cid.Cid, chunkOffset []int
 	}
 	for _, u := range ups {
 		idx, slot := u.lin/ta.cps, u.lin%ta.cps
-		err := s.cache.update(ctx, s.shardKeyFor(ta, idx), ta.shards[idx], ta.cps, s.shardLoader(ta.path, idx, ta.cps), func(es []cid.Cid) bool {
-			if es[slot].Equals(u.c) {
-				return false
-			}
-			es[slot] = u.c
-			return true
-		})
+		_, err := s.cache.setSlot(ctx, s.shardKeyFor(ta, idx), ta.shards[idx], ta.cps, s.shardLoader(ta.path, idx, ta.cps), slot, u.c)
 		if err != nil {
 			return fmt.Errorf("sharded: graft: %w", err)
 		}

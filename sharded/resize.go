@@ -57,6 +57,10 @@ func (s *Store) resizeIndex(ctx context.Context, a *arrayIndex, newShape []int) 
 		return err
 	}
 	og := a.geometry
+	if keepsLinear(og, ng) {
+		s.growInPlace(a, ng)
+		return nil
+	}
 	oldCIDs := slices.Clone(a.shards)
 	old := make([][]cid.Cid, len(oldCIDs))
 	wasDirty := make([]bool, len(oldCIDs))
@@ -166,4 +170,42 @@ func (s *Store) ResizeVariable(ctx context.Context, variable string, newShape []
 		}
 	}
 	return nil
+}
+
+// keepsLinear reports whether every chunk of og keeps its linear index in
+// ng: the grid grows along the first dimension only (an append of time
+// steps), or not at all. Then no stored chunk moves.
+func keepsLinear(og, ng geometry) bool {
+	if len(og.chunksPerDim) == 0 || len(og.chunksPerDim) != len(ng.chunksPerDim) || og.total == 0 {
+		return og.total == 0
+	}
+	if ng.chunksPerDim[0] < og.chunksPerDim[0] {
+		return false
+	}
+	return slices.Equal(og.chunksPerDim[1:], ng.chunksPerDim[1:])
+}
+
+// growInPlace is resizeIndex for a geometry that keeps every chunk where it
+// is: the shard list gets null entries for the new chunks and no shard is
+// read, so an append costs the shards it writes, not a pass over all of
+// them. Stored shards keep their CIDs; a dirty shard that is all null
+// becomes null, as the general resize makes it.
+func (s *Store) growInPlace(a *arrayIndex, ng geometry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	shards := make([]cid.Cid, ng.numShards)
+	copy(shards, a.shards)
+	for i := range min(len(a.shards), ng.numShards) {
+		k := s.shardKeyFor(a, i)
+		if es, dirty, ok := s.cache.snapshot(k, a.shards[i]); ok && dirty && !slices.ContainsFunc(es, cid.Cid.Defined) {
+			s.cache.discard(k)
+			shards[i] = cid.Undef
+		}
+	}
+	for i := ng.numShards; i < len(a.shards); i++ {
+		s.cache.discard(s.shardKeyFor(a, i))
+	}
+	a.geometry = ng
+	a.shards = shards
+	s.dirtyRoot = true
 }

@@ -25,7 +25,7 @@ func arrayJSON(shape, chunks string) []byte {
 
 const groupJSON = `{"zarr_format":3,"node_type":"group","attributes":{}}`
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

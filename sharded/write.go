@@ -161,13 +161,7 @@ func (s *Store) setPointerParsed(ctx context.Context, key string, ck *chunkKey, 
 	}
 	lin := a.linear(ck.coords)
 	idx, slot := lin/a.cps, lin%a.cps
-	err := s.cache.update(ctx, s.shardKeyFor(a, idx), a.shards[idx], a.cps, s.shardLoader(a.path, idx, a.cps), func(es []cid.Cid) bool {
-		if es[slot].Equals(c) {
-			return false
-		}
-		es[slot] = c
-		return true
-	})
+	_, err := s.cache.setSlot(ctx, s.shardKeyFor(a, idx), a.shards[idx], a.cps, s.shardLoader(a.path, idx, a.cps), slot, c)
 	if err != nil {
 		return err
 	}
@@ -335,12 +329,7 @@ func (s *Store) deleteLocked(ctx context.Context, key string) error {
 	}
 	lin := a.linear(ck.coords)
 	idx, slot := lin/a.cps, lin%a.cps
-	changed := false
-	err = s.cache.update(ctx, s.shardKeyFor(a, idx), a.shards[idx], a.cps, s.shardLoader(a.path, idx, a.cps), func(es []cid.Cid) bool {
-		changed = es[slot].Defined()
-		es[slot] = cid.Undef
-		return changed
-	})
+	changed, err := s.cache.setSlot(ctx, s.shardKeyFor(a, idx), a.shards[idx], a.cps, s.shardLoader(a.path, idx, a.cps), slot, cid.Undef)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package zarr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,8 +34,19 @@ type Array struct {
 	pipe   *codec.Pipeline
 	shard  *codec.Sharding
 	key    func([]int) string
+	vlen   *vlenCodec       // String and VarBytes arrays (pipe is nil)
+	v2     *V2ArrayMetadata // the .zarray of a Zarr v2 array, else nil
 
 	concurrency int
+}
+
+// docKey is the key of the array's metadata document (zarr.json, or
+// .zarray for a Zarr v2 array).
+func (a *Array) docKey() string {
+	if a.v2 != nil {
+		return v2Key(a.path, v2ArrayKey)
+	}
+	return metaKey(a.path)
 }
 
 // metaKey is the zarr.json key of the node at path.
@@ -67,7 +79,14 @@ func newArray(s Store, path string, m *ArrayMetadata, o options) (*Array, error)
 	key, _ := m.chunkKeyFunc()
 	fill, _ := ParseFillValue(m.DataType, m.FillValue)
 	info, _ := m.DataType.info()
-	return &Array{store: s, path: path, meta: *m, info: info, chunks: chunks, fill: fill, pipe: p, shard: p.Sharding(), key: key, concurrency: DefaultConcurrency}, nil
+	a := &Array{store: s, path: path, meta: *m, info: info, chunks: chunks, fill: fill, pipe: p, key: key, concurrency: DefaultConcurrency}
+	if info.vlen {
+		name, ch, _ := m.vlenChain(o, chunks)
+		a.vlen = &vlenCodec{chain: ch, name: name}
+	} else {
+		a.shard = p.Sharding()
+	}
+	return a, nil
 }
 
 // OpenArray opens the array at path (e.g. "temp", or "" for a root array).
@@ -99,6 +118,12 @@ func openNode(ctx context.Context, s Store, path string, o options) (any, error)
 	}
 	key := metaKey(p)
 	b, err := getMeta(ctx, s, key, o)
+	if errors.Is(err, ErrAbsent) {
+		// No zarr.json: a Zarr v2 node, or nothing (the zarr.json error).
+		if n, v2err := openV2Node(ctx, s, p, o); !errors.Is(v2err, ErrAbsent) {
+			return n, v2err
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +168,21 @@ type ArrayConfig struct {
 	Separator        string
 	DimensionNames   []string
 	Attributes       map[string]any
+
+	// ZarrFormat is 3 (or 0) for zarr.json, 2 for a Zarr v2 array
+	// (.zarray, and .zattrs holding the attributes and DimensionNames as
+	// _ARRAY_DIMENSIONS). A v2 array takes its codecs from Order,
+	// Compressor and Filters instead of Codecs, and Separator is its
+	// dimension_separator (default ".").
+	ZarrFormat int
+	// Order is "C" (the default) or "F" (v2 only).
+	Order string
+	// Compressor is a numcodecs compressor as .zarray spells it
+	// ({"id": "zstd", "level": 3}); nil is none (v2 only).
+	Compressor json.RawMessage
+	// Filters are numcodecs filters ({"id": "delta", "dtype": "<i4"});
+	// a String or VarBytes array gets its object codec first (v2 only).
+	Filters []json.RawMessage
 }
 
 // CreateArray writes the zarr.json of a new array at path, replacing any
@@ -200,8 +240,16 @@ func createArray(ctx context.Context, s Store, path string, cfg ArrayConfig, o o
 			m.DimensionNames = append(m.DimensionNames, &n)
 		}
 	}
-	if cfg.DataType == Float16 {
-		return nil, &KeyError{Op: "create", Key: key, Err: fmt.Errorf("%w: float16 is read-only", ErrUnsupported)}
+	if cfg.ZarrFormat == 2 {
+		return createV2Array(ctx, s, p, cfg, m.FillValue, o)
+	} else if cfg.ZarrFormat != 0 && cfg.ZarrFormat != 3 {
+		return nil, &KeyError{Op: "create", Key: key, Err: fmt.Errorf("%w: ZarrFormat %d (2 or 3)", ErrInvalidMetadata, cfg.ZarrFormat)}
+	}
+	if info, _ := cfg.DataType.info(); info.vlen && cfg.Codecs == nil {
+		m.Codecs = []codec.Config{{Name: codec.VlenUTF8}}
+		if info.kind == kVarBytes {
+			m.Codecs[0].Name = codec.VlenBytes
+		}
 	}
 	a, err := newArray(s, p, &m, o)
 	if err != nil {
@@ -209,7 +257,11 @@ func createArray(ctx context.Context, s Store, path string, cfg ArrayConfig, o o
 	}
 	// Write the codecs with their defaults filled in (blosc typesize), as
 	// zarr-python does.
-	a.meta.Codecs = a.pipe.Configs()
+	if a.vlen != nil {
+		a.meta.Codecs = append([]codec.Config{{Name: a.vlen.name, Configuration: json.RawMessage("{}")}}, a.vlen.chain.Configs()...)
+	} else {
+		a.meta.Codecs = a.pipe.Configs()
+	}
 	if err := writeMeta(ctx, s, p, &a.meta); err != nil {
 		return nil, err
 	}
@@ -303,6 +355,9 @@ func (a *Array) ChunkKey(coords []int) string {
 
 // SetAttributes replaces the attributes and rewrites zarr.json.
 func (a *Array) SetAttributes(ctx context.Context, attrs map[string]any) error {
+	if a.v2 != nil {
+		return a.setV2Attributes(ctx, attrs)
+	}
 	m := a.meta
 	m.Attributes = attrs
 	if err := writeMeta(ctx, a.store, a.path, &m); err != nil {
@@ -342,7 +397,7 @@ func intersect(org, cshape, start, stop []int) (b box, ok bool) {
 // checkRegion validates [start, stop) against the array and a buffer of
 // n bytes, and returns the region's shape.
 func (a *Array) checkRegion(op string, start, stop []int, n int) ([]int, error) {
-	key := metaKey(a.path)
+	key := a.docKey()
 	nd := len(a.meta.Shape)
 	if len(start) != nd || len(stop) != nd {
 		return nil, &KeyError{Op: op, Key: key, Err: fmt.Errorf("%w: region [%v, %v) for %d dimensions", ErrOutOfBounds, start, stop, nd)}
@@ -414,6 +469,9 @@ func origin(coords, cshape []int) []int {
 // elements, len(dst) = the region's element count × the item size. Chunks
 // are fetched concurrently; missing chunks read as the fill value.
 func (a *Array) ReadBytes(ctx context.Context, start, stop []int, dst []byte) error {
+	if a.vlen != nil {
+		return &KeyError{Op: "read", Key: a.docKey(), Err: fmt.Errorf("%w: %s has variable-length elements: use ReadStrings", ErrType, a.meta.DataType)}
+	}
 	rshape, err := a.checkRegion("read", start, stop, len(dst))
 	if err != nil {
 		return err
@@ -567,6 +625,9 @@ func (a *Array) readShard(ctx context.Context, c []int, start, stop, rshape []in
 // all fill value is deleted instead of written (zarr-python's default
 // write_empty_chunks=False).
 func (a *Array) WriteBytes(ctx context.Context, start, stop []int, src []byte) error {
+	if a.vlen != nil {
+		return &KeyError{Op: "write", Key: a.docKey(), Err: fmt.Errorf("%w: %s has variable-length elements: use WriteStrings", ErrType, a.meta.DataType)}
+	}
 	rshape, err := a.checkRegion("write", start, stop, len(src))
 	if err != nil {
 		return err

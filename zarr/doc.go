@@ -1,4 +1,4 @@
-// Package zarr reads and writes Zarr v3 hierarchies — arrays and groups —
+// Package zarr reads and writes Zarr v3 and v2 hierarchies — arrays and groups —
 // on any store: a folder on disk, memory, or a HAMT on IPFS
 // (package zarr/hamtstore), so a Go program can read a climate dataset from
 // IPFS and write one that zarr-python, xarray and zarrita open.
@@ -50,6 +50,15 @@
 // "metadata":{relative path: document}}), as zarr-python 3 and xarray write
 // it: Consolidate writes it, Group.Open and Group.Members use it.
 //
+// Append grows arrays along a dimension (a new time step) with new data
+// held in another store, a folder or a MemoryStore written through the
+// Array API: chunks are renamed into place and only the shape member of
+// each zarr.json (and of the consolidated metadata) is edited, in place;
+// WithAppendDim and WithAppendArrays choose the dimension and arrays.
+// Everything is checked before the first write (ErrAppendMismatch,
+// ErrNotAligned). Over a hamtstore.Store or a sharded.Store opened at a
+// dataset's root, followed by Flush, it writes only what is added.
+//
 // Options (WithCodec) configure how arrays are built: OpenArray, OpenNode,
 // OpenGroup, CreateArray, CreateGroup, Consolidate and ParseNode take
 // them, and a Group passes its own to the nodes opened or created through
@@ -59,9 +68,27 @@
 // the xchacha20poly1305 codec this way — so datasets needing different
 // ones can be open in one process.
 //
-// Data types: bool, int8–int64, uint8–uint64, float16 (read only),
-// float32, float64, complex64, complex128. Chunk grid: regular. Chunk keys:
-// "default" ("c/1/2" or "c.1.2") and "v2" ("1.2" or "1/2").
+// Data types: bool, int8–int64, uint8–uint64, float16, bfloat16, float32,
+// float64, complex64, complex128, r* raw bits, string and
+// variable_length_bytes (vlen-utf8, vlen-bytes; ReadStrings,
+// WriteStrings), fixed_length_utf32, null_terminated_bytes, raw_bytes,
+// numpy.datetime64 and numpy.timedelta64 (int64; ReadTimes).
+// docs/zarr-support.md has the full table. Chunk grid: regular. Chunk
+// keys: "default" ("c/1/2" or "c.1.2") and "v2" ("1.2" or "1/2").
+//
+// # Zarr v2
+//
+// OpenNode, OpenArray and OpenGroup open a Zarr v2 node when there is no
+// zarr.json: .zarray or .zgroup, with .zattrs, and a group's consolidated
+// .zmetadata (used for its children). A v2 array is the same Array,
+// working on the v3 equivalent of its .zarray (Metadata; V2Metadata has
+// the document): order "F" is a transpose, numcodecs filters (delta,
+// fixedscaleoffset, quantize) are the codecs "numcodecs.<id>", the byte
+// order is the bytes codec's, and the compressor (blosc, zstd, gzip, zlib,
+// lz4, bz2 read only) comes last; xarray's _ARRAY_DIMENSIONS attribute
+// gives the dimension names. CreateArray with ZarrFormat 2 (or through a
+// v2 group) writes .zarray and .zattrs; CreateV2Group and Consolidate
+// write .zgroup and .zmetadata, as zarr-python 2 does.
 //
 // In memory a chunk is a C-order array of little-endian elements; the codec
 // pipeline (package codec) turns it into stored bytes and back. Region I/O:
@@ -112,9 +139,10 @@
 //
 // ValidateHierarchy (or ValidateKeys, for keys already listed) checks a
 // whole store before it is copied: a zarr.json at the root, every zarr.json
-// valid metadata, no node inside an array, every other key a chunk key of
-// its array in the grid. It fails with a *HierarchyError naming the key,
-// which matches ErrNotHierarchy (and ErrZarrV2 for Zarr v2 metadata). It
+// valid metadata (or Zarr v2's .zarray/.zgroup, with .zattrs and
+// .zmetadata beside them), no node inside an array, every other key a chunk
+// key of its array in the grid. It fails with a *HierarchyError naming the
+// key, which matches ErrNotHierarchy. It
 // takes the options the arrays are opened with, so that a dataset whose
 // chunks are encrypted is checked with its key:
 // zarr.ValidateHierarchy(ctx, st, crypt.CodecKey(key)).

@@ -14,8 +14,8 @@ import (
 // DataType is a Zarr v3 data type name ("float32", "int16", …).
 type DataType string
 
-// The data types this package reads and writes (float16 is read only:
-// into []float32, or as raw bits into []uint16).
+// The core data types (dtype_ext.go has the others). A float16 array
+// reads into and writes from []float32, or raw bits in []uint16.
 const (
 	Bool       DataType = "bool"
 	Int8       DataType = "int8"
@@ -49,25 +49,39 @@ const (
 type dtInfo struct {
 	size, swap int
 	kind       dtKind
+	vlen       bool // variable-length items (String, VarBytes): size 0
 }
 
 var dtypes = map[DataType]dtInfo{
-	Bool: {1, 1, kBool}, Int8: {1, 1, kInt}, Int16: {2, 2, kInt}, Int32: {4, 4, kInt}, Int64: {8, 8, kInt},
-	Uint8: {1, 1, kUint}, Uint16: {2, 2, kUint}, Uint32: {4, 4, kUint}, Uint64: {8, 8, kUint},
-	Float16: {2, 2, kFloat}, Float32: {4, 4, kFloat}, Float64: {8, 8, kFloat},
-	Complex64: {8, 4, kComplex}, Complex128: {16, 8, kComplex},
+	Bool: {1, 1, kBool, false}, Int8: {1, 1, kInt, false}, Int16: {2, 2, kInt, false}, Int32: {4, 4, kInt, false}, Int64: {8, 8, kInt, false},
+	Uint8: {1, 1, kUint, false}, Uint16: {2, 2, kUint, false}, Uint32: {4, 4, kUint, false}, Uint64: {8, 8, kUint, false},
+	Float16: {2, 2, kFloat, false}, Float32: {4, 4, kFloat, false}, Float64: {8, 8, kFloat, false},
+	Complex64: {8, 4, kComplex, false}, Complex128: {16, 8, kComplex, false},
 }
 
 func (d DataType) info() (dtInfo, error) {
 	i, ok := dtypes[d]
 	if !ok {
-		return dtInfo{}, fmt.Errorf("%w %q", ErrUnknownDataType, string(d))
+		if i, ok = d.extInfo(); !ok {
+			return dtInfo{}, fmt.Errorf("%w %q", ErrUnknownDataType, string(d))
+		}
 	}
 	return i, nil
 }
 
-// Size is the size of one element in bytes (0 for an unknown type).
-func (d DataType) Size() int { return dtypes[d].size }
+// Size is the size of one element in bytes (0 for an unknown type and for
+// the variable-length String and VarBytes).
+func (d DataType) Size() int {
+	i, _ := d.info()
+	return i.size
+}
+
+// IsVariableLength reports whether elements are variable-length strings
+// or byte strings (String, VarBytes), read with ReadStrings.
+func (d DataType) IsVariableLength() bool {
+	i, _ := d.info()
+	return i.vlen
+}
 
 // ParseFillValue turns a fill_value of zarr.json into one element of d,
 // little endian. It accepts JSON numbers, true/false for bool, the strings
@@ -84,6 +98,9 @@ func ParseFillValue(d DataType, raw json.RawMessage) ([]byte, error) {
 	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, bad("missing (null)")
+	}
+	if info.kind >= kString {
+		return parseExtFill(d, info, raw, bad)
 	}
 	switch info.kind {
 	case kBool:
@@ -210,6 +227,9 @@ func FillValueJSON(d DataType, v any) (json.RawMessage, error) {
 		return nil, err
 	}
 	var raw json.RawMessage
+	if r, ok := extFillJSON(info, v); ok {
+		raw = r
+	}
 	fl := func(f float64) json.RawMessage {
 		switch {
 		case math.IsNaN(f):
@@ -225,6 +245,9 @@ func FillValueJSON(d DataType, v any) (json.RawMessage, error) {
 	}
 	switch x := v.(type) {
 	case nil:
+		if raw != nil {
+			break
+		}
 		switch info.kind {
 		case kBool:
 			raw = json.RawMessage("false")
@@ -243,6 +266,10 @@ func FillValueJSON(d DataType, v any) (json.RawMessage, error) {
 		raw = json.RawMessage("[" + string(fl(real(x))) + "," + string(fl(imag(x))) + "]")
 	case string:
 		raw, _ = json.Marshal(x)
+	case []byte:
+		if raw == nil {
+			return nil, fmt.Errorf("%w: a []byte fill value for %s", ErrInvalidMetadata, d)
+		}
 	case json.RawMessage:
 		raw = x
 	default:

@@ -138,3 +138,37 @@ func ExampleMetadataCache() {
 	// loading zarr.json
 	// {}} true false
 }
+
+// ExampleAppend grows a HAMT dataset by one time step written in memory
+// through the Array API: only the new chunk, the zarr.json and the HAMT
+// nodes above them are written.
+func ExampleAppend() {
+	ctx := context.Background()
+	cs := blockstore.NewMemory()
+	ds, _ := hamtstore.Create(cs)
+	cfg := zarr.ArrayConfig{Shape: []int{2, 3}, ChunkShape: []int{1, 3}, DataType: zarr.Int16, DimensionNames: []string{"time", "x"}}
+	a, _ := zarr.CreateArray(ctx, ds, "t", cfg)
+	_ = zarr.Write(ctx, a, []int{0, 0}, []int{2, 3}, []int16{1, 2, 3, 4, 5, 6})
+	root, _ := ds.Flush(ctx)
+
+	day := zarr.NewMemoryStore()
+	cfg.Shape = []int{1, 3}
+	b, _ := zarr.CreateArray(ctx, day, "t", cfg)
+	_ = zarr.Write(ctx, b, []int{0, 0}, []int{1, 3}, []int16{7, 8, 9})
+
+	st, err := hamtstore.Open(ctx, cs, root) // writable, at the old root
+	if err != nil {
+		panic(err)
+	}
+	res, err := zarr.Append(ctx, st, day, zarr.WithAppendDim("time"))
+	if err != nil {
+		panic(err)
+	}
+	if _, err := st.Flush(ctx); err != nil {
+		panic(err)
+	}
+	grown, _ := zarr.OpenArray(ctx, st, "t")
+	v, _ := zarr.ReadAll[int16](ctx, grown)
+	fmt.Println(res[0].OldShape, "→", res[0].NewShape, v)
+	// Output: [2 3] → [3 3] [1 2 3 4 5 6 7 8 9]
+}

@@ -16,6 +16,8 @@ type Group struct {
 	path  string
 	meta  GroupMetadata
 	opts  options
+	// v2cons is a Zarr v2 group's .zmetadata (key → document), or nil.
+	v2cons map[string]json.RawMessage
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -75,6 +77,17 @@ func (g *Group) Attributes() map[string]any { return g.meta.Attributes }
 
 // SetAttributes replaces the attributes and rewrites zarr.json.
 func (g *Group) SetAttributes(ctx context.Context, attrs map[string]any) error {
+	if g.meta.ZarrFormat == 2 {
+		w, ok := g.store.(WritableStore)
+		if !ok || !Caps(g.store).Writes {
+			return &KeyError{Op: "write", Key: v2Key(g.path, v2AttrsKey), Err: ErrReadOnly}
+		}
+		if err := writeV2Attrs(ctx, w, g.path, attrs); err != nil {
+			return err
+		}
+		g.meta.Attributes = attrs
+		return nil
+	}
 	m := g.meta
 	m.Attributes = attrs
 	if err := writeMeta(ctx, g.store, g.path, &m); err != nil {
@@ -103,6 +116,11 @@ func (g *Group) Open(ctx context.Context, name string, opts ...Option) (any, err
 	if cm := g.meta.ConsolidatedMetadata; cm != nil {
 		if doc, ok := cm.Metadata[strings.Trim(name, "/")]; ok {
 			return nodeFromJSON(g.store, g.child(name), doc, o)
+		}
+	}
+	if g.v2cons != nil {
+		if n, ok, err := g.openV2Consolidated(name, o); ok {
+			return n, err
 		}
 	}
 	return openNode(ctx, g.store, g.child(name), o)
@@ -141,6 +159,9 @@ func (g *Group) CreateArray(ctx context.Context, name string, cfg ArrayConfig, o
 	if err != nil {
 		return nil, err
 	}
+	if g.meta.ZarrFormat == 2 && cfg.ZarrFormat == 0 {
+		cfg.ZarrFormat = 2 // a v2 group's arrays are v2 unless asked otherwise
+	}
 	return createArray(ctx, g.store, g.child(name), cfg, o)
 }
 
@@ -168,6 +189,9 @@ func (g *Group) Members(ctx context.Context) ([]string, error) {
 		slices.Sort(out)
 		return out, nil
 	}
+	if g.v2cons != nil {
+		return g.v2Members(), nil
+	}
 	l, ok := g.store.(ListableStore)
 	if !ok || !Caps(g.store).Listing {
 		return nil, &KeyError{Op: "list", Key: metaKey(g.path), Err: ErrUnsupported}
@@ -180,15 +204,18 @@ func (g *Group) Members(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if name == "zarr.json" {
+		if name == "zarr.json" || IsMetadataKey(name) {
 			continue
 		}
-		ok, err := Exists(ctx, g.store, dir+name+"/zarr.json")
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, name)
+		for _, doc := range []string{"zarr.json", v2ArrayKey, v2GroupKey} {
+			ok, err := Exists(ctx, g.store, dir+name+"/"+doc)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, name)
+				break
+			}
 		}
 	}
 	slices.Sort(out)
@@ -208,6 +235,9 @@ func Consolidate(ctx context.Context, s Store, path string, opts ...Option) (*Gr
 	l, ok := s.(ListableStore)
 	if !ok || !Caps(s).Listing {
 		return nil, &KeyError{Op: "consolidate", Key: metaKey(g.path), Err: ErrUnsupported}
+	}
+	if g.meta.ZarrFormat == 2 {
+		return consolidateV2(ctx, g, l)
 	}
 	prefix := ""
 	if g.path != "" {

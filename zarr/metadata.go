@@ -231,6 +231,12 @@ func (m *ArrayMetadata) check(o options) (*codec.Pipeline, error) {
 	if len(m.Codecs) == 0 {
 		return nil, fmt.Errorf("%w: empty codecs list", ErrInvalidMetadata)
 	}
+	if info.vlen {
+		// Variable-length items have no fixed-size pipeline: vlenChain
+		// checks the vlen codec and what follows it.
+		_, _, err := m.vlenChain(o, chunks)
+		return nil, err
+	}
 	p, err := codec.NewPipelineWith(m.Codecs, codec.Spec{Shape: chunks, ItemSize: info.size, SwapSize: info.swap, Fill: fill}.WithLimits(o.codecLimits()), o.codecs)
 	if err != nil {
 		return nil, fmt.Errorf("codecs: %w", err)

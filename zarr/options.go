@@ -24,6 +24,10 @@ type options struct {
 	codecs map[string]codec.Factory
 	// limits are WithLimits'; nil is DefaultLimits (see lim).
 	limits *Limits
+	// appendDim and appendArrays are Append's (WithAppendDim,
+	// WithAppendArrays); "" and nil are its defaults.
+	appendDim    string
+	appendArrays []string
 }
 
 // newOptions applies opts over base (the zero value, or a Group's).

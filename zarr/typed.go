@@ -11,8 +11,10 @@ import (
 // Element is a Go type an array's elements can be read into or written
 // from. The Go type must match the data type: bool for bool, int8…uint64
 // for the integers of that size and signedness, float32/float64,
-// complex64/complex128. A float16 array reads into []float32 (converted)
-// or []uint16 (raw bits).
+// complex64/complex128, int64 for numpy.datetime64 and numpy.timedelta64
+// (ReadTimes gives time.Time). A float16 or bfloat16 array reads into and
+// writes from []float32 (converted), or []uint16 (raw bits). Strings and
+// bytes use ReadStrings and WriteStrings.
 type Element interface {
 	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 |
 		~float32 | ~float64 | ~complex64 | ~complex128
@@ -23,6 +25,22 @@ var kindOf = map[DataType]reflect.Kind{
 	Uint8: reflect.Uint8, Uint16: reflect.Uint16, Uint32: reflect.Uint32, Uint64: reflect.Uint64,
 	Float16: reflect.Uint16, Float32: reflect.Float32, Float64: reflect.Float64,
 	Complex64: reflect.Complex64, Complex128: reflect.Complex128,
+}
+
+// elemKind is the Go kind whose bits an element of d is: kindOf, int64
+// for times, uint16 for bfloat16 (whose float32 form Read converts).
+func elemKind(d DataType) reflect.Kind {
+	if k, ok := kindOf[d]; ok {
+		return k
+	}
+	info, _ := d.info()
+	switch info.kind {
+	case kDatetime, kTimedelta:
+		return reflect.Int64
+	case kBFloat:
+		return reflect.Uint16
+	}
+	return reflect.Invalid
 }
 
 // ErrType: the Go element type does not match the array's data type.
@@ -83,7 +101,7 @@ func ReadAll[T Element](ctx context.Context, a *Array) ([]T, error) {
 // length must be the region's element count.
 func ReadInto[T Element](ctx context.Context, a *Array, start, stop []int, dst []T) error {
 	k := reflect.TypeFor[T]().Kind()
-	if a.meta.DataType == Float16 && k == reflect.Float32 {
+	if (a.meta.DataType == Float16 || a.meta.DataType == BFloat16) && k == reflect.Float32 {
 		tmp := make([]uint16, len(dst))
 		if err := a.ReadBytes(ctx, start, stop, asBytes(tmp)); err != nil {
 			return err
@@ -93,12 +111,16 @@ func ReadInto[T Element](ctx context.Context, a *Array, start, stop []int, dst [
 			if bigEndianHost {
 				h = h>>8 | h<<8
 			}
-			f[i] = halfToFloat32(h)
+			if a.meta.DataType == BFloat16 {
+				f[i] = bfloatToFloat32(h)
+			} else {
+				f[i] = halfToFloat32(h)
+			}
 		}
 		return nil
 	}
-	if kindOf[a.meta.DataType] != k {
-		return &KeyError{Op: "read", Key: metaKey(a.path), Err: fmt.Errorf("%w: %s into []%v", ErrType, a.meta.DataType, reflect.TypeFor[T]())}
+	if elemKind(a.meta.DataType) != k {
+		return &KeyError{Op: "read", Key: a.docKey(), Err: fmt.Errorf("%w: %s into []%v", ErrType, a.meta.DataType, reflect.TypeFor[T]())}
 	}
 	b := asBytes(dst)
 	if err := a.ReadBytes(ctx, start, stop, b); err != nil {
@@ -120,8 +142,20 @@ func ReadInto[T Element](ctx context.Context, a *Array, start, stop []int, dst [
 // Write writes src (C order) to the region [start, stop) of a.
 func Write[T Element](ctx context.Context, a *Array, start, stop []int, src []T) error {
 	k := reflect.TypeFor[T]().Kind()
-	if kindOf[a.meta.DataType] != k || a.meta.DataType == Float16 {
-		return &KeyError{Op: "write", Key: metaKey(a.path), Err: fmt.Errorf("%w: []%v into %s", ErrType, reflect.TypeFor[T](), a.meta.DataType)}
+	if (a.meta.DataType == Float16 || a.meta.DataType == BFloat16) && k == reflect.Float32 {
+		f := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(src))), len(src))
+		b := make([]byte, 2*len(f))
+		for i, x := range f {
+			h := float32ToHalf(x)
+			if a.meta.DataType == BFloat16 {
+				h = float32ToBFloat(x)
+			}
+			b[2*i], b[2*i+1] = byte(h), byte(h>>8)
+		}
+		return a.WriteBytes(ctx, start, stop, b)
+	}
+	if elemKind(a.meta.DataType) != k {
+		return &KeyError{Op: "write", Key: a.docKey(), Err: fmt.Errorf("%w: []%v into %s", ErrType, reflect.TypeFor[T](), a.meta.DataType)}
 	}
 	b := asBytes(src)
 	if bigEndianHost {

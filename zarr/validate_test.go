@@ -27,6 +27,7 @@ func TestValidateHierarchyFixture(t *testing.T) {
 
 func TestValidateHierarchy(t *testing.T) {
 	dotArray := strings.Replace(goodArray, `"separator":"/"`, `"separator":"."`, 1)
+	v2Zarray := `{"zarr_format":2,"shape":[4,4],"chunks":[2,2],"dtype":"<f4","compressor":null,"fill_value":"NaN","order":"C","filters":null}`
 	v2Array := strings.Replace(goodArray, `"name":"default","configuration":{"separator":"/"}`, `"name":"v2"`, 1)
 	scalar := strings.Replace(strings.Replace(goodArray, `[4,4]`, `[]`, 1), `[2,2]`, `[]`, 1)
 	unknownCodec := strings.Replace(goodArray, `"crc32c"`, `"numcodecs.lzma"`, 1)
@@ -48,8 +49,10 @@ func TestValidateHierarchy(t *testing.T) {
 		{"empty", map[string]string{}, "", "empty", zarr.ErrNotHierarchy},
 		{"readme", map[string]string{"readme.txt": "hi"}, "", "found readme.txt", zarr.ErrNotHierarchy},
 		{"truncated", map[string]string{"zarr.json": goodGroup, "a/zarr.json": goodArray[:40]}, "a/zarr.json", "unexpected EOF", zarr.ErrInvalidMetadata},
-		{"v2", map[string]string{".zgroup": `{"zarr_format":2}`, "a/.zarray": "{}", "a/0.0": "x"}, ".zgroup", "Zarr v2 is not supported yet", zarr.ErrZarrV2},
-		{"v2-beside-v3", map[string]string{"zarr.json": goodGroup, "a/zarr.json": goodArray, "a/.zattrs": "{}"}, "a/.zattrs", "Zarr v2", zarr.ErrZarrV2},
+		{"v2-bad-zarray", map[string]string{".zgroup": `{"zarr_format":2}`, "a/.zarray": "{}", "a/0.0": "x"}, "a/.zarray", "zarr_format is not 2", zarr.ErrInvalidMetadata},
+		{"v2-attrs-beside-v3", map[string]string{"zarr.json": goodGroup, "a/zarr.json": goodArray, "a/.zattrs": "{}"}, "a/.zattrs", "without its v2 group or array", zarr.ErrNotHierarchy},
+		{"v2-chunk-outside", map[string]string{".zgroup": `{"zarr_format":2}`, "a/.zarray": v2Zarray, "a/0.0": "x", "a/2.0": "x"}, "a/2.0", "outside the chunk grid", zarr.ErrNotHierarchy},
+		{"v2-chunk-v3-name", map[string]string{".zgroup": `{"zarr_format":2}`, "a/.zarray": v2Zarray, "a/c/0/0": "x"}, "a/c/0/0", "not a chunk key", zarr.ErrNotHierarchy},
 		{"file-in-group", map[string]string{"zarr.json": goodGroup, "notes.txt": "x"}, "notes.txt", "not Zarr data", zarr.ErrNotHierarchy},
 		{"chunk-bad-name", map[string]string{"zarr.json": goodGroup, "a/zarr.json": goodArray, "a/c/0/0.bak": "x"}, "a/c/0/0.bak", `want the form "c/0/0"`, zarr.ErrNotHierarchy},
 		{"chunk-wrong-rank", map[string]string{"zarr.json": goodGroup, "a/zarr.json": goodArray, "a/c/0": "x"}, "a/c/0", "not a chunk key", zarr.ErrNotHierarchy},

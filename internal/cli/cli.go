@@ -31,6 +31,7 @@ type backendFlags struct {
 	json        bool
 	peers       multiFlag
 	gateways    multiFlag // --gateway-source: trustless HTTP gateways to fetch from
+	gatewayConc int       // --gateway-concurrency: requests in flight per gateway host
 	stderr      io.Writer // where a reading command that went online logs its sources
 	readOnline  bool      // a reading command went online (for its --gateway-source)
 	listen      multiFlag
@@ -59,6 +60,7 @@ func newFlagSet(name, args, help string, stderr io.Writer) (*flag.FlagSet, *back
 	fs.BoolVar(&bf.json, "json", false, "print machine-readable JSON")
 	fs.BoolVar(&bf.offline, "offline", false, "never go online: only what the repo holds (commands that need the network refuse)")
 	fs.Var(&bf.gateways, "gateway-source", "trustless HTTP gateway to fetch blocks from, alongside peers (repeatable; https://HOST, or http:// on a loopback or private address); a reading command given one goes online")
+	fs.IntVar(&bf.gatewayConc, "gateway-concurrency", node.DefaultGatewayConcurrency, "at most this many HTTP requests in flight to any one gateway host")
 	fs.StringVar(&bf.keyFile, "encrypt-key-file", "", "the dataset is (or is to be) encrypted with the 32-byte key in this file (raw, or 64 hex digits)")
 	fs.StringVar(&bf.header, "encrypt-header", "dclimate-Zarr", "the associated data (header) of the encrypted store")
 	// withStats takes --stats out of the command line wherever it is; it
@@ -292,7 +294,7 @@ func (bf *backendFlags) open(ctx context.Context, mode openMode) (*backend, erro
 		opts = append(opts, node.WithListenAddrs(bf.listen...))
 	}
 	if mode == online && len(bf.gateways) > 0 {
-		opts = append(opts, node.WithGatewaySources(bf.gateways...))
+		opts = append(opts, node.WithGatewaySources(bf.gateways...), node.WithGatewayConcurrency(bf.gatewayConc))
 	}
 	switch mode {
 	case readOnly:

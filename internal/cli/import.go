@@ -56,7 +56,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return fmt.Errorf("import: %w", err)
 	}
 	dir := scan.dir
-	scan.reportSkipped(stderr)
+	scan.reportSkipped(stderr, "import")
 	if len(scan.keys) == 0 {
 		if len(scan.skipped) > 0 {
 			return fmt.Errorf("import: %s holds no Zarr files (%d skipped): not a Zarr v3 hierarchy", dir, len(scan.skipped))

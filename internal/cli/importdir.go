@@ -178,19 +178,20 @@ func inside(top, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// reportSkipped says on w what the import left out, a few lines at most.
-func (s *dirScan) reportSkipped(w io.Writer) {
+// reportSkipped says on w what command cmd (import, append) left out of
+// the folder, a few lines at most.
+func (s *dirScan) reportSkipped(w io.Writer, cmd string) {
 	const most = 10
 	for i, sk := range s.skipped {
 		if i == most {
-			fmt.Fprintf(w, "import: skipped %d more\n", len(s.skipped)-most)
+			fmt.Fprintf(w, "%s: skipped %d more\n", cmd, len(s.skipped)-most)
 			break
 		}
 		p := filepath.Join(s.dir, filepath.FromSlash(sk.Path))
 		if strings.HasSuffix(sk.Path, "/") {
 			p += string(filepath.Separator)
 		}
-		fmt.Fprintf(w, "import: skipped %s (%s)\n", p, sk.Reason)
+		fmt.Fprintf(w, "%s: skipped %s (%s)\n", cmd, p, sk.Reason)
 	}
 }
 

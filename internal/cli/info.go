@@ -57,7 +57,25 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 			return err
 		}
 		keys++
-		if k != "zarr.json" && !strings.HasSuffix(k, "/zarr.json") {
+		base := k[strings.LastIndexByte(k, '/')+1:]
+		if base == ".zarray" || base == ".zgroup" {
+			// Zarr v2: the node as the zarr package opens it (with its
+			// .zattrs), shown as its v3 equivalent.
+			p := strings.TrimSuffix(strings.TrimSuffix(k, base), "/")
+			n, err := zarr.OpenNode(ctx, d.st, p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.what(k), err)
+			}
+			switch n := n.(type) {
+			case *zarr.Array:
+				m := n.Metadata()
+				arrays = append(arrays, describeArray(d.what(p), &m))
+			case *zarr.Group:
+				groups = append(groups, groupInfo{Path: d.what(p), Attributes: nonNil(n.Attributes())})
+			}
+			continue
+		}
+		if base != "zarr.json" {
 			continue
 		}
 		// Read no more of a document than a reader would accept (one

@@ -152,6 +152,10 @@ func listLevel(ctx context.Context, d *dataset, dir string) ([]lsEntry, error) {
 						typ = "group"
 					}
 				}
+			} else if ok, _ := zarr.Exists(ctx, d.st, dir+n+".zarray"); ok {
+				typ = "array" // Zarr v2
+			} else if ok, _ := zarr.Exists(ctx, d.st, dir+n+".zgroup"); ok {
+				typ = "group"
 			}
 		}
 		entries = append(entries, lsEntry{Name: n, Type: typ})

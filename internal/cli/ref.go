@@ -149,10 +149,35 @@ func cleanPath(ref, p string) (string, error) {
 	return p, nil
 }
 
+// hasNodeDoc reports whether a node's document (zarr.json, .zgroup or
+// .zarray) is at path ("" for the top).
+func hasNodeDoc(ctx context.Context, st zarr.Store, path string) (bool, error) {
+	for _, doc := range []string{"zarr.json", ".zgroup", ".zarray"} {
+		k := doc
+		if path != "" {
+			k = path + "/" + doc
+		}
+		if ok, err := zarr.Exists(ctx, st, k); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// dirStat is a store on a folder for hasNodeDoc; a folder that cannot be
+// opened has no documents.
+func dirStat(dir string) zarr.Store {
+	st, err := zarr.OpenDirStore(dir)
+	if err != nil {
+		return zarr.NewMemoryStore()
+	}
+	return st
+}
+
 // checkPath makes sure something is at path: a node (path/zarr.json), a
 // key, or keys below it.
 func checkPath(ctx context.Context, st zarr.ListableStore, path, root string) error {
-	if ok, err := zarr.Exists(ctx, st, path+"/zarr.json"); err != nil || ok {
+	if ok, err := hasNodeDoc(ctx, st, path); err != nil || ok {
 		return err
 	}
 	for _, err := range st.ListPrefix(ctx, path+"/") {
@@ -167,7 +192,7 @@ func checkPath(ctx context.Context, st zarr.ListableStore, path, root string) er
 }
 
 // openDirRef opens a local folder in place. It must hold a Zarr v3 node
-// at its top (zarr.json); Zarr v2 folders are named as such.
+// at its top (zarr.json, or Zarr v2's .zgroup or .zarray).
 func openDirRef(ctx context.Context, dir string, encrypted bool) (*dataset, error) {
 	info, err := os.Stat(dir)
 	switch {
@@ -184,15 +209,10 @@ func openDirRef(ctx context.Context, dir string, encrypted bool) (*dataset, erro
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := zarr.Exists(ctx, st, "zarr.json"); err != nil {
+	if ok, err := hasNodeDoc(ctx, st, ""); err != nil {
 		return nil, err
 	} else if !ok {
-		for _, v2 := range []string{".zgroup", ".zarray", ".zmetadata"} {
-			if ok, _ := zarr.Exists(ctx, st, v2); ok {
-				return nil, fmt.Errorf("%s is not a Zarr v3 folder (it has %s): %w", dir, v2, zarr.ErrZarrV2)
-			}
-		}
-		return nil, fmt.Errorf("%s is not a Zarr folder: it has no zarr.json: %w", dir, zarr.ErrNotHierarchy)
+		return nil, fmt.Errorf("%s is not a Zarr folder: it has no zarr.json (nor Zarr v2 .zgroup or .zarray): %w", dir, zarr.ErrNotHierarchy)
 	}
 	b := &backend{close: func() error { return nil }}
 	d := &dataset{b: b, st: st, kind: "directory", name: dir, dir: st}
@@ -203,7 +223,7 @@ func openDirRef(ctx context.Context, dir string, encrypted bool) (*dataset, erro
 		return nil, err
 	}
 	if up := filepath.Dir(abs); up != abs {
-		if _, err := os.Stat(filepath.Join(up, "zarr.json")); err == nil {
+		if ok, _ := hasNodeDoc(ctx, dirStat(up), ""); ok {
 			if whole, err := zarr.OpenDirStore(up); err == nil {
 				d.whole, d.prefix = whole, filepath.Base(abs)
 			}

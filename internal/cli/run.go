@@ -36,6 +36,7 @@ func commands() []command {
 		{"demo", "", "run the main job: two embedded nodes store, share, read back and check a 189 MB dataset, and print a report (what `go run ./cmd/demo` does)", runDemoJob, true},
 		{"cid", "FILE...", "print the CID of each file's bytes (as `ipfs add --only-hash --hash=blake3 --cid-version=1 --chunker=size-1048576 --raw-leaves`)", runCID, true},
 		{"import", "DIR [--sharded [--chunks-per-shard N]]", "import a Zarr directory into a HAMT (or sharded store) on the repo; print its root CID", runImport, true},
+		{"append", "REF DIR [--dim NAME] [--array PATH]...", "grow a dataset's arrays along a dimension with the new data in a Zarr directory (only the new chunks are written); print the new root CID", runAppend, true},
 		{"export", "REF DIR [--force]", "write a dataset (or the group or array a REF path names) out as a Zarr directory (new or empty unless --force)", runExport, true},
 		{"ls", "REF [PREFIX] [--recursive]", "list one level of a dataset like a folder (groups, arrays, keys, sizes); --recursive lists every key", runLs, true},
 		{"get", "REF KEY [--range a-b|--offset N|--suffix N] [-o FILE] | REF [-o PATH]", "print a key's value, or part of it: --range a-b is bytes a up to but not including b, --offset N (N ≥ 0) from byte N to the end, --suffix N the last N bytes; without KEY, write the UnixFS file or folder REF names to PATH", runGet, true},

@@ -23,7 +23,8 @@
 // port mapping, no AutoTLS, no AutoConf) made with --empty-repo, and then:
 //
 //   - Routing.Type none (no DHT, no delegated HTTP routers);
-//   - Provide.Enabled false and HTTPRetrieval.Enabled false;
+//   - Provide.Enabled false and HTTPRetrieval.Enabled false (Options.HTTPRetrieval
+//     turns the latter on);
 //   - no relay client or service, AutoNAT.ServiceMode disabled;
 //   - TCP as the only transport (QUIC, WebTransport, WebRTC-direct and
 //     WebSocket off);
@@ -117,6 +118,23 @@ type Options struct {
 	// Stdout, when not nil, also receives the daemon's output as it runs
 	// (it is always kept in Repo/daemon.log and shown when a test fails).
 	Stdout io.Writer
+	// HTTPRetrieval turns Kubo's HTTP block retrieval back on (the
+	// hardening turns it off). Kubo 0.43 uses it only for providers that
+	// its routers return with a /tls/http address (HTTPS and HTTP/2; plain
+	// http is ignored); it cannot be pointed at a gateway URL. See
+	// [DelegatedRouting] for a router to set beside it.
+	HTTPRetrieval bool
+}
+
+// DelegatedRouting is the Config for a daemon whose only content router
+// is the Delegated Routing V1 endpoint at url (no DHT): Routing.Type
+// "delegated" with that one router, and no IPNS publishers.
+func DelegatedRouting(url string) map[string]any {
+	return map[string]any{
+		"Routing.Type":             "delegated",
+		"Routing.DelegatedRouters": []string{url},
+		"Ipns.DelegatedPublishers": []string{},
+	}
 }
 
 // Daemon is a running Kubo daemon started by [Start].
@@ -200,7 +218,14 @@ func Start(t testing.TB, opts Options) *Daemon {
 		opts.ReadyTimeout = 60 * time.Second
 	}
 	d := &Daemon{Repo: filepath.Join(t.TempDir(), "ipfs"), Bin: opts.Bin, Offline: opts.Offline}
-	if err := d.init(opts.Config); err != nil {
+	extra := opts.Config
+	if opts.HTTPRetrieval {
+		extra = map[string]any{"HTTPRetrieval.Enabled": true}
+		for k, v := range opts.Config {
+			extra[k] = v
+		}
+	}
+	if err := d.init(extra); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.start(opts); err != nil {

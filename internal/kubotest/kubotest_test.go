@@ -184,3 +184,34 @@ func TestParallelDaemonsAreIndependent(t *testing.T) {
 		t.Fatalf("two daemons share something: %+v / %+v", a, b)
 	}
 }
+
+// Options.HTTPRetrieval turns on what the hardening turns off, and
+// DelegatedRouting is taken as Config beside it.
+func TestHTTPRetrievalOption(t *testing.T) {
+	bin := Binary(t)
+	for _, on := range []bool{false, true} {
+		repo := filepath.Join(t.TempDir(), "ipfs")
+		extra := map[string]any(nil)
+		if on {
+			extra = DelegatedRouting("http://127.0.0.1:1")
+			extra["HTTPRetrieval.Enabled"] = true
+		}
+		cfg, err := InitRepo(bin, repo, extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr, _ := cfg["HTTPRetrieval"].(map[string]any)
+		if hr["Enabled"] != on {
+			t.Fatalf("HTTPRetrieval.Enabled = %v, want %v", hr["Enabled"], on)
+		}
+	}
+	d := Start(t, Options{Offline: true, HTTPRetrieval: true, Config: DelegatedRouting("http://127.0.0.1:1")})
+	out, err := d.CLI(t.Context(), "config", "HTTPRetrieval.Enabled")
+	if err != nil || strings.TrimSpace(string(out)) != "true" {
+		t.Fatalf("ipfs config HTTPRetrieval.Enabled = %q, %v; want true", out, err)
+	}
+	out, err = d.CLI(t.Context(), "config", "Routing.Type")
+	if err != nil || strings.TrimSpace(string(out)) != "delegated" {
+		t.Fatalf("ipfs config Routing.Type = %q, %v; want delegated", out, err)
+	}
+}

@@ -139,8 +139,12 @@ func zstdEncoder(level int, checksum bool) (*zstd.Encoder, error) {
 	if e, ok := zstdEncs[k]; ok {
 		return e, nil
 	}
+	// Single segment: the frame header always states the content size,
+	// as libzstd's ZSTD_compress writes it. numcodecs before 0.13 (the
+	// zstd of zarr-python 2) cannot decode a frame without it, and
+	// klauspost leaves it out of frames under 256 bytes otherwise.
 	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-		zstd.WithEncoderCRC(checksum), zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
+		zstd.WithEncoderCRC(checksum), zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true), zstd.WithSingleSegment(true))
 	if err != nil {
 		return nil, err
 	}
