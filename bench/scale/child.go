@@ -251,7 +251,14 @@ func childImportAdded(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
+	written := time.Since(t0).Seconds()
+	if err := cs.(pinner).Pin(ctx, root); err != nil {
+		return fmt.Errorf("pin: %w", err)
+	}
 	out.Wall = time.Since(t0).Seconds()
+	out.Extra["write_s"] = written
+	out.Extra["pin_s"] = out.Wall - written
+	out.Extra["node_puts"] = float64(c.nodePuts.Load())
 	out.Extra["keys"] = float64(n)
 	out.Extra["blocks"] = float64(c.puts.Load())
 	out.Extra["bytes"] = float64(c.bytes.Load())
