@@ -69,8 +69,12 @@ func runChild(arg string) error {
 	if !ok {
 		return fmt.Errorf("unknown op %q", p.Op)
 	}
+	anon := startAnonPeak()
 	if err := f(ctx, p, &out); err != nil {
 		return err
+	}
+	if peak := anon.Stop(); peak > 0 {
+		out.Extra["anon_mib"] = float64(peak) / (1 << 20)
 	}
 	b, _ := json.Marshal(out)
 	fmt.Println(string(b))
