@@ -485,7 +485,8 @@ func childIPLDWarm(ctx context.Context, p params, out *childOut) error {
 
 // childGCPrep turns the repo into one where about half the blocks are
 // garbage: it pins a new tree holding every other key of the imported one
-// (the same value blocks; no value is written) and unpins the old root.
+// (the same value blocks; no value is written) and unpins every other
+// root.
 func childGCPrep(ctx context.Context, p params, out *childOut) error {
 	cs, closeFn, err := open(ctx, p)
 	if err != nil {
@@ -523,8 +524,20 @@ func childGCPrep(ctx context.Context, p params, out *childOut) error {
 	if err := pn.Pin(ctx, half); err != nil {
 		return err
 	}
-	if err := pn.Unpin(ctx, root); err != nil {
+	// Every other pin goes (the import's root, and the append's, which
+	// holds every value too).
+	pins, err := cs.(interface {
+		Pins(context.Context) ([]cid.Cid, error)
+	}).Pins(ctx)
+	if err != nil {
 		return err
+	}
+	for _, id := range pins {
+		if !id.Equals(half) {
+			if err := pn.Unpin(ctx, id); err != nil {
+				return err
+			}
+		}
 	}
 	out.Str["root"] = half.String()
 	return closeFn()
