@@ -122,7 +122,7 @@ func run(args []string) error {
 		}
 		defer os.RemoveAll(cfg.work)
 	}
-	res := &Results{Started: time.Now().UTC().Format(time.RFC3339), Quick: *quick, Sizes: ns,
+	res := &Results{Started: time.Now().UTC().Format(time.RFC3339), Quick: *quick, Sizes: slices.Clone(ns),
 		Series: map[string]Sample{}, Str: map[string]string{}, Notes: map[string]string{}, Profiles: map[string]string{}, cfg: cfg}
 	if *add {
 		b, err := os.ReadFile(cfg.raw)
