@@ -88,7 +88,7 @@ func (n *Node) Fetch(ctx context.Context, root cid.Cid, progress func(Progress))
 func (n *Node) fetch(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
 	stall := n.cfg.stallTimeout
 	if n.host == nil || stall <= 0 {
-		p, err := n.walk(ctx, root, progress)
+		p, err := n.walk(ctx, root, progress, true)
 		return p, nameOnce(root, err)
 	}
 	w := &fetchWatch{pending: map[cid.Cid]time.Time{}}
@@ -116,7 +116,7 @@ func (n *Node) fetch(ctx context.Context, root cid.Cid, progress func(Progress))
 		if progress != nil {
 			progress(p)
 		}
-	})
+	}, true)
 	cancel(nil)
 	wg.Wait()
 	var me *MissingError
@@ -128,7 +128,12 @@ func (n *Node) fetch(ctx context.Context, root cid.Cid, progress func(Progress))
 
 // walk is Fetch without the stall deadline: each block has one local
 // lookup and, if missing, the network read path's attempts.
-func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) (Progress, error) {
+//
+// leafSizes: read local raw leaves to count their bytes (Fetch reports
+// them). Without it (Pin), a local raw leaf is only looked up: reading
+// every value of a million-chunk dataset was most of the time of pinning
+// it after an import.
+func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress), leafSizes bool) (Progress, error) {
 	if err := cas.CheckCID(root); err != nil {
 		return Progress{}, &cas.Error{Op: "fetch", CID: root, Err: err}
 	}
@@ -138,7 +143,7 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 	seen.Add(root)
 	var mu sync.Mutex
 	var next []daglinks.Link
-	take := func(b blocks.Block) error {
+	take := func(ctx context.Context, b blocks.Block) error {
 		if err := cas.Verify(b.Cid(), b.RawData()); err != nil {
 			return err
 		}
@@ -149,6 +154,27 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 		p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Add(int64(len(b.RawData())))}
 		if progress != nil {
 			progress(p)
+		}
+		if !leafSizes {
+			// Pin: a raw leaf that is local is done with here, not
+			// queued for the next level and not remembered (it has no
+			// links; meeting it again costs one more lookup), so memory
+			// holds the DAG's nodes, not every value of a 10 M-chunk
+			// dataset twice over.
+			kept := links[:0]
+			for _, l := range links {
+				if l.CID.Type() == cid.Raw {
+					if ok, err := n.bstore.Has(ctx, l.CID); err == nil && ok {
+						p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Load()}
+						if progress != nil {
+							progress(p)
+						}
+						continue
+					}
+				}
+				kept = append(kept, l)
+			}
+			links = kept
 		}
 		mu.Lock()
 		for _, l := range links {
@@ -183,6 +209,15 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 				defer sem.Release(w)
 				var b blocks.Block
 				var err error
+				if l.CID.Type() == cid.Raw && !leafSizes {
+					if ok, err := n.bstore.Has(gctx, l.CID); err == nil && ok {
+						p := Progress{Blocks: blocksN.Add(1), Bytes: bytesN.Load()}
+						if progress != nil {
+							progress(p)
+						}
+						return nil
+					}
+				}
 				if l.CID.Type() == cid.Raw {
 					// A raw block has no links: if it is already
 					// local it needs no hashing or decoding, only its
@@ -208,7 +243,7 @@ func (n *Node) walk(ctx context.Context, root cid.Cid, progress func(Progress)) 
 					}
 					return &cas.Error{Op: "get", CID: l.CID, Err: err}
 				}
-				return take(b)
+				return take(gctx, b)
 			})
 		}
 		err = g.Wait()

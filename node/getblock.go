@@ -50,7 +50,7 @@ func (f netFetcher) FetchBlock(ctx context.Context, c cid.Cid) (blocks.Block, er
 // FetchDAG is Pin's walk: the Fetch walk, without the stall deadline (a
 // get has FetchRetries+1 attempts).
 func (f netFetcher) FetchDAG(ctx context.Context, root cid.Cid) error {
-	_, err := f.n.walk(ctx, root, nil)
+	_, err := f.n.walk(ctx, root, nil, false)
 	return err
 }
 
