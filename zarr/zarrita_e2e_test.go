@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -82,6 +83,37 @@ func writeAll[T zarr.Element](t *testing.T, s zarr.Store, path string, dt zarr.D
 	out["/"+path] = written{string(dt), shape, hex.EncodeToString(sum[:])}
 }
 
+// writeStrings writes a v3 "string" array (vlen-utf8) of ASCII and
+// non-ASCII words with its fill ("") left in one chunk; zarr-read.mjs
+// hashes the JSON text of a non-typed array, as json.Marshal spells it.
+func writeStrings(t *testing.T, s zarr.Store, path string, chain []codec.Config, out map[string]written) {
+	ctx := context.Background()
+	shape := []int{10, 13}
+	a, err := zarr.CreateArray(ctx, s, path, zarr.ArrayConfig{Shape: shape, ChunkShape: []int{6, 8}, DataType: zarr.String, FillValue: "", Codecs: chain,
+		DimensionNames: []string{"y", "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"alpha", "Zürich", "", "東京", "x y", "ünïcödé"}
+	v := make([]string, 60)
+	for i := range v {
+		v[i] = words[i%len(words)] + strconv.Itoa(i)
+	}
+	if err := zarr.WriteStrings(ctx, a, []int{0, 0}, []int{6, 8}, v[:48]); err != nil {
+		t.Fatal(err)
+	}
+	all, err := zarr.ReadStrings(ctx, a, []int{0, 0}, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all[0] != "alpha0" || all[129] != "" {
+		t.Fatalf("read back %q … %q", all[0], all[129])
+	}
+	b, _ := json.Marshal(all)
+	sum := sha256.Sum256(b)
+	out["/"+path] = written{string(zarr.String), shape, hex.EncodeToString(sum[:])}
+}
+
 // TestZarritaReadsWhatWeWrite writes a hierarchy with every data type and
 // every codec, and checks that zarrita 0.7.5 (an independent Zarr v3
 // implementation, in node) reads the same shape, data type and values.
@@ -120,6 +152,7 @@ func TestZarritaReadsWhatWeWrite(t *testing.T) {
 	writeAll(t, s, dt+"float32_inf", zarr.Float32, float32(infF64()), le, func(i int) float32 { return float32(r.NormFloat64()) }, want)
 	writeAll(t, s, dt+"complex64", zarr.Complex64, nil, le, func(i int) complex64 { return complex(float32(i), -float32(i)) }, want)
 	writeAll(t, s, dt+"complex128", zarr.Complex128, complex(1, 2), le, func(i int) complex128 { return complex(float64(i), 0.5) }, want)
+	writeStrings(t, s, dt+"string", []codec.Config{{Name: codec.VlenUTF8}, codec.ZstdConfig(3, false)}, want)
 	if _, err := zarr.Consolidate(ctx, s, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,8 @@
 // print its metadata summary plus a checksum of its values in C order.
 // gohamt's copy of ../../shared/reference/js/zarr-read.mjs; change: bool
 // arrays (zarrita's BoolArray is not a typed array) are hashed as the JSON
-// text of their values, e.g. "[true,false]".
+// text of their values, e.g. "[true,false]", and so are string arrays
+// (a plain Array in zarrita).
 //   node zarr-read.mjs DIR [ARRAY_PATH...]     (default: walk DIR for zarr.json)
 //   node zarr-read.mjs URL ARRAY_PATH...       (an http(s) Zarr store, read with
 //                                               zarrita's FetchStore: HEAD, Range)
@@ -37,7 +38,7 @@ for (const p of targets) {
     const n = r.shape.reduce((a, b) => a * b, 1)
     const typed = ArrayBuffer.isView(r.data)
     const C = typed ? new r.data.constructor(n) : new Array(n) // re-layout to C order using the returned strides
-    const at = typed ? (o) => r.data[o] : (o) => r.data.get(o)
+    const at = typeof r.data.get === 'function' ? (o) => r.data.get(o) : (o) => r.data[o] // BoolArray has get; strings are a plain Array
     const idx = new Array(r.shape.length).fill(0)
     for (let k = 0; k < n; k++) {
       let off = 0; for (let d = 0; d < idx.length; d++) off += idx[d] * r.stride[d]
