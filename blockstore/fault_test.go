@@ -22,10 +22,16 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 )
 
-// countingBlockstore counts the blocks read from a real blockstore.
+// countingBlockstore counts the blocks read from a real blockstore, and
+// the presence checks.
 type countingBlockstore struct {
 	boxobs.Blockstore
-	gets atomic.Int64
+	gets, has atomic.Int64
+}
+
+func (c *countingBlockstore) Has(ctx context.Context, id cid.Cid) (bool, error) {
+	c.has.Add(1)
+	return c.Blockstore.Has(ctx, id)
 }
 
 func (c *countingBlockstore) Get(ctx context.Context, id cid.Cid) (blocks.Block, error) {

@@ -86,7 +86,15 @@ func runAppend(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return fmt.Errorf("append to %s: %w", root, err)
 	}
 	// Pinned wherever import pins, for the same reason.
-	if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || bf.kuboRPC != "" || b.api != "") {
+	// A pinned dataset's new root is pinned by walking only what the
+	// append changed (a full walk of a 3 M-chunk dataset takes a minute).
+	if pf, ok := b.Store.(interface {
+		PinFrom(ctx context.Context, base, id cid.Cid) error
+	}); ok && b.node != nil {
+		if err := pf.PinFrom(ctx, root, out); err != nil {
+			return fmt.Errorf("append: pin %s: %w", out, err)
+		}
+	} else if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || bf.kuboRPC != "" || b.api != "") {
 		if err := p.Pin(ctx, out); err != nil {
 			return fmt.Errorf("append: pin %s: %w", out, err)
 		}
