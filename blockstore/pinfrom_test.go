@@ -118,3 +118,52 @@ func TestPinFrom(t *testing.T) {
 func blockKey(id cid.Cid) ds.Key {
 	return boxobs.BlockPrefix.Child(dshelp.MultihashToDsKey(id.Hash()))
 }
+
+// TestPinWritten: a pin recorded without a walk reads nothing but the
+// root's presence; an absent root is refused; and a DAG that turns out
+// incomplete makes GC refuse rather than delete.
+func TestPinWritten(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture()
+	s := f.store
+	tr, err := hamt.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if err := tr.Set(ctx, fmt.Sprint("k/", i), fmt.Appendf(nil, "v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tr.Flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bs.gets.Store(0)
+	f.bs.has.Store(0)
+	if err := s.PinWritten(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.bs.gets.Load() + f.bs.has.Load(); g > 1 {
+		t.Fatalf("PinWritten looked at %d blocks, want the root's presence only", g)
+	}
+	if pins, _ := s.Pins(ctx); len(pins) != 1 || !pins[0].Equals(root) {
+		t.Fatalf("pins = %v", pins)
+	}
+	absent := cas.NewCID([]byte("never stored"), cas.DagCBOR)
+	if err := s.PinWritten(ctx, absent); !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("PinWritten of an absent root: %v", err)
+	}
+	if _, err := s.Put(ctx, []byte("garbage"), cas.Raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dstore.Delete(ctx, blockKey(cas.NewCID([]byte("v7"), cas.Raw))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GC(ctx); err == nil {
+		t.Fatal("GC ran with a pinned DAG missing a block")
+	}
+	if ok, _ := s.Has(ctx, cas.NewCID([]byte("garbage"), cas.Raw)); !ok {
+		t.Fatal("a refused GC deleted a block")
+	}
+}

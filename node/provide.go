@@ -120,6 +120,16 @@ func (n *Node) PinNamed(ctx context.Context, id cid.Cid, name string) error {
 	return n.announce(ctx, id)
 }
 
+// PinWritten records a pin on id without walking its DAG (see
+// [blockstore.Store.PinWritten]) and queues what the provide strategy
+// announces of it.
+func (n *Node) PinWritten(ctx context.Context, id cid.Cid) error {
+	if err := n.Store.PinWritten(ctx, id); err != nil {
+		return err
+	}
+	return n.announce(ctx, id)
+}
+
 // PinFrom pins id, a new version of the pinned root base, walking only
 // what changed (see [blockstore.Store.PinFrom]), and queues what the
 // provide strategy announces of it.

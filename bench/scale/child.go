@@ -132,6 +132,18 @@ type pinner interface {
 	Unpin(ctx context.Context, id cid.Cid) error
 }
 
+// pinWritten pins an import's root as `gohamt import` does: recorded
+// without a walk where the store can (the node: every block was just
+// written), else a walking Pin.
+func pinWritten(ctx context.Context, cs any, root cid.Cid) error {
+	if pw, ok := cs.(interface {
+		PinWritten(ctx context.Context, id cid.Cid) error
+	}); ok {
+		return pw.PinWritten(ctx, root)
+	}
+	return cs.(pinner).Pin(ctx, root)
+}
+
 // open returns the store a child works on and its close function.
 func open(ctx context.Context, p params) (cas.Store, func() error, error) {
 	switch p.Backend {
@@ -229,7 +241,7 @@ func childImport(ctx context.Context, p params, out *childOut) error {
 	}
 	built := time.Since(t0).Seconds()
 	if p.Backend == "node" {
-		if err := cs.(pinner).Pin(ctx, root); err != nil {
+		if err := pinWritten(ctx, cs, root); err != nil {
 			return fmt.Errorf("pin: %w", err)
 		}
 	}
@@ -256,7 +268,7 @@ func childImportAdded(ctx context.Context, p params, out *childOut) error {
 		return err
 	}
 	written := time.Since(t0).Seconds()
-	if err := cs.(pinner).Pin(ctx, root); err != nil {
+	if err := pinWritten(ctx, cs, root); err != nil {
 		return fmt.Errorf("pin: %w", err)
 	}
 	out.Wall = time.Since(t0).Seconds()

@@ -121,7 +121,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	}
 	// Pinned wherever the blocks outlive the command (the repo, or a Kubo
 	// node whose `ipfs repo gc` would otherwise delete them all).
-	if p, ok := b.Store.(cas.Pinner); ok && (b.node != nil || bf.kuboRPC != "" || b.api != "") {
+	// The repo's pin is recorded without a walk: this command wrote every
+	// block of the DAG (as `ipfs add` pins).
+	if b.node != nil {
+		if err := b.node.PinWritten(ctx, root); err != nil {
+			return fmt.Errorf("import: pin %s: %w", root, err)
+		}
+	} else if p, ok := b.Store.(cas.Pinner); ok && (bf.kuboRPC != "" || b.api != "") {
 		if err := p.Pin(ctx, root); err != nil {
 			return fmt.Errorf("import: pin %s: %w", root, err)
 		}
