@@ -64,9 +64,12 @@ func (s *savedPeering) save(repo string) error {
 // runPeering edits the repo's peering list: add, ls, rm.
 func runPeering(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, bf := newFlagSet("peering", "add MULTIADDR | ls | rm MULTIADDR|PEERID", "Keep a list of peers that serve, fetch and reading commands on this repo stay connected to\n(redialled when they drop), as Kubo's Peering.Peers.", stderr)
-	pos, err := parse(fs, args, 1, 2)
+	pos, err := parse(fs, args, 0, 2)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: peering needs a subcommand: add MULTIADDR, ls, or rm MULTIADDR|PEERID", errUsage)
 	}
 	list, err := loadPeering(bf.repo)
 	if err != nil {
