@@ -87,11 +87,9 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 	defer s.gcMu.RUnlock()
 	if len(data) <= cas.ChunkSize {
 		// One block: no batch. The datastore may keep the slice (the map
-		// datastore does); the caller owns data and may reuse it.
-		data = bytes.Clone(data)
-		if data == nil {
-			data = []byte{}
-		}
+		// datastore does); the caller owns data and may reuse it. The
+		// memory store copies into its slabs itself.
+		data = s.ownCopy(data)
 		id, err := cas.Encode(data, codec, func(b blocks.Block) error { return s.bs.Put(ctx, b) })
 		if err != nil {
 			return cid.Undef, &cas.Error{Op: "put", Err: err}
@@ -123,6 +121,18 @@ func (s *Store) Put(ctx context.Context, data []byte, codec cas.Codec) (cid.Cid,
 	return id, nil
 }
 
+// ownCopy is data as the blockstore may keep it: a copy, unless the
+// blockstore copies what it keeps (the memory store's slabs).
+func (s *Store) ownCopy(data []byte) []byte {
+	if _, copies := s.bs.(*memBlocks); copies && data != nil {
+		return data
+	}
+	if data = bytes.Clone(data); data == nil {
+		data = []byte{}
+	}
+	return data
+}
+
 // PutMany implements [cas.Batcher]: the blocks of all values go to the
 // blockstore in PutMany calls of at most putBatchBytes (one Badger write
 // batch each, instead of a transaction per block).
@@ -150,10 +160,7 @@ func (s *Store) PutMany(ctx context.Context, values [][]byte, codec cas.Codec) (
 		}
 		if len(data) <= cas.ChunkSize {
 			// The blockstore may keep the slice; the caller owns data.
-			data = bytes.Clone(data)
-			if data == nil {
-				data = []byte{}
-			}
+			data = s.ownCopy(data)
 		}
 		id, err := cas.Encode(data, codec, func(b blocks.Block) error {
 			batch = append(batch, b)
