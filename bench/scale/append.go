@@ -16,7 +16,7 @@ const appendAvailable = true
 // childAppend appends p.Add time steps (1/365 of the chunks) to the
 // dataset at p.Root in the node repo p.Repo, as `gohamt append` does:
 // zarr.Append from the new data into a hamtstore opened on the root,
-// Flush, pin (from the old root). It reports the time and the blocks written. The new data is
+// Flush, pin. It reports the time and the blocks written. The new data is
 // prepared in memory first (not timed), as a folder would be on disk.
 func childAppend(ctx context.Context, p params, out *childOut) error {
 	cs, closeFn, err := open(ctx, p)
@@ -60,16 +60,10 @@ func childAppend(ctx context.Context, p params, out *childOut) error {
 		return err
 	}
 	written := time.Since(t0).Seconds()
-	// As `gohamt append` pins: from the pinned old root, walking only what
-	// changed.
-	if pf, ok := cs.(interface {
-		PinFrom(ctx context.Context, base, id cid.Cid) error
-	}); ok {
-		err = pf.PinFrom(ctx, root, nr)
-	} else {
-		err = cs.(pinner).Pin(ctx, nr)
-	}
-	if err != nil {
+	// As `gohamt append` pins when the old root is pinned (the import
+	// pinned it): recorded without a walk, every block being under the old
+	// pin or just written.
+	if err := pinWritten(ctx, cs, nr); err != nil {
 		return fmt.Errorf("pin: %w", err)
 	}
 	out.Wall = time.Since(t0).Seconds()

@@ -135,3 +135,39 @@ func TestCLIAppend(t *testing.T) {
 		t.Errorf("append with one argument: exit %d, %s; want a usage error", code, errOut)
 	}
 }
+
+// TestCLIAppendPinSurvivesGC: the new root's pin (recorded without a walk
+// when the old root is pinned, walked when it is not) covers the whole
+// grown dataset: with the old root unpinned and GC run, the grown dataset
+// reads as a fresh import of the grown folder does in another repo.
+func TestCLIAppendPinSurvivesGC(t *testing.T) {
+	old, part, whole := seriesDir(t, 0, 12), seriesDir(t, 12, 21), seriesDir(t, 0, 21)
+	ref := newRepo(t)
+	wholeRoot := mustLine(t, "import", "--repo", ref, whole)
+	want := mustRun(t, "read", "--repo", ref, wholeRoot, "temp")
+	wantP := mustRun(t, "read", "--repo", ref, wholeRoot, "surface/precip")
+	for _, pinnedBefore := range []bool{true, false} {
+		repo := newRepo(t)
+		oldRoot := mustLine(t, "import", "--repo", repo, old)
+		if !pinnedBefore {
+			mustRun(t, "unpin", "--repo", repo, oldRoot) // blocks stay until GC
+		}
+		got := mustLine(t, "append", "--repo", repo, oldRoot, part, "--dim", "time")
+		if got != wholeRoot {
+			t.Fatalf("append gives %s, want %s", got, wholeRoot)
+		}
+		if pinnedBefore {
+			mustRun(t, "unpin", "--repo", repo, oldRoot)
+		}
+		mustRun(t, "gc", "--repo", repo)
+		if p := pinsOf(t, repo); !slices.Equal(p, []string{got}) {
+			t.Fatalf("pins after GC %v, want only %s", p, got)
+		}
+		if g := mustRun(t, "read", "--repo", repo, got, "temp"); g != want {
+			t.Fatalf("old root pinned before the append: %v; temp after GC differs from a fresh import's", pinnedBefore)
+		}
+		if g := mustRun(t, "read", "--repo", repo, got, "surface/precip"); g != wantP {
+			t.Fatalf("old root pinned before the append: %v; surface/precip after GC differs", pinnedBefore)
+		}
+	}
+}
