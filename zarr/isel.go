@@ -32,21 +32,7 @@ func IndexRange(dim string, start, stop int) IndexSelector {
 // It reads no coordinate. An index out of range, or a range that selects
 // nothing, is an error wrapping ErrSelection.
 func (ds *Dataset) Isel(ctx context.Context, variable string, sel ...IndexSelector) (*Selection, error) {
-	v, err := ds.Variable(ctx, variable)
-	if err != nil {
-		return nil, err
-	}
-	s := &Selection{Dims: v.Dims, Start: make([]int, len(v.Shape)), Stop: slices.Clone(v.Shape), Point: make([]bool, len(v.Shape))}
-	done := map[string]bool{}
-	for _, sl := range sel {
-		axis, err := ds.axisOf(ctx, v, sl.Dim)
-		if err != nil {
-			return nil, err
-		}
-		if done[sl.Dim] {
-			return nil, fmt.Errorf("%w: dimension %s is selected twice", ErrSelection, sl.Dim)
-		}
-		done[sl.Dim] = true
+	return selectEach(ctx, ds, variable, sel, func(sl IndexSelector) string { return sl.Dim }, func(v *Variable, s *Selection, axis int, sl IndexSelector) error {
 		n := v.Shape[axis]
 		if sl.Point {
 			i := sl.Start
@@ -54,10 +40,10 @@ func (ds *Dataset) Isel(ctx context.Context, variable string, sel ...IndexSelect
 				i += n
 			}
 			if i < 0 || i >= n {
-				return nil, fmt.Errorf("%w: %s=%d is out of range: dimension %s of %s has %d elements", ErrSelection, sl.Dim, sl.Start, sl.Dim, v.Name, n)
+				return fmt.Errorf("%w: %s=%d is out of range: dimension %s of %s has %d elements", ErrSelection, sl.Dim, sl.Start, sl.Dim, v.Name, n)
 			}
 			s.Start[axis], s.Stop[axis], s.Point[axis] = i, i+1, true
-			continue
+			return nil
 		}
 		clamp := func(i int) int {
 			if i < 0 {
@@ -67,9 +53,36 @@ func (ds *Dataset) Isel(ctx context.Context, variable string, sel ...IndexSelect
 		}
 		a, b := clamp(sl.Start), clamp(sl.Stop)
 		if a >= b {
-			return nil, fmt.Errorf("%w: %s=%d:%d selects nothing: dimension %s of %s has %d elements", ErrSelection, sl.Dim, sl.Start, sl.Stop, sl.Dim, v.Name, n)
+			return fmt.Errorf("%w: %s=%d:%d selects nothing: dimension %s of %s has %d elements", ErrSelection, sl.Dim, sl.Start, sl.Stop, sl.Dim, v.Name, n)
 		}
 		s.Start[axis], s.Stop[axis] = a, b
+		return nil
+	})
+}
+
+// selectEach starts a Selection of the whole of variable and applies each
+// selector to its dimension's axis; a dimension selected twice is an
+// error. Sel and Isel differ only in apply.
+func selectEach[S any](ctx context.Context, ds *Dataset, variable string, sel []S, dim func(S) string, apply func(v *Variable, s *Selection, axis int, sl S) error) (*Selection, error) {
+	v, err := ds.Variable(ctx, variable)
+	if err != nil {
+		return nil, err
+	}
+	s := &Selection{Dims: v.Dims, Start: make([]int, len(v.Shape)), Stop: slices.Clone(v.Shape), Point: make([]bool, len(v.Shape))}
+	done := map[string]bool{}
+	for _, sl := range sel {
+		d := dim(sl)
+		axis, err := ds.axisOf(ctx, v, d)
+		if err != nil {
+			return nil, err
+		}
+		if done[d] {
+			return nil, fmt.Errorf("%w: dimension %s is selected twice", ErrSelection, d)
+		}
+		done[d] = true
+		if err := apply(v, s, axis, sl); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -233,35 +233,21 @@ func (s *Selection) Shape() []int {
 // is the larger, as in xarray. A range that selects nothing is an error
 // (xarray returns an empty array), saying why.
 func (ds *Dataset) Sel(ctx context.Context, variable string, sel ...Selector) (*Selection, error) {
-	v, err := ds.Variable(ctx, variable)
-	if err != nil {
-		return nil, err
-	}
-	s := &Selection{Dims: v.Dims, Start: make([]int, len(v.Shape)), Stop: slices.Clone(v.Shape), Point: make([]bool, len(v.Shape))}
-	done := map[string]bool{}
-	for _, sl := range sel {
-		axis, err := ds.axisOf(ctx, v, sl.Dim)
-		if err != nil {
-			return nil, err
-		}
-		if done[sl.Dim] {
-			return nil, fmt.Errorf("%w: dimension %s is selected twice", ErrSelection, sl.Dim)
-		}
-		done[sl.Dim] = true
+	return selectEach(ctx, ds, variable, sel, func(sl Selector) string { return sl.Dim }, func(v *Variable, s *Selection, axis int, sl Selector) error {
 		c, err := ds.Coord(ctx, sl.Dim)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if c.Len() != v.Shape[axis] {
-			return nil, fmt.Errorf("%w: coordinate %s has %d labels but dimension %s of %s has %d elements", ErrSelection, sl.Dim, c.Len(), sl.Dim, v.Name, v.Shape[axis])
+			return fmt.Errorf("%w: coordinate %s has %d labels but dimension %s of %s has %d elements", ErrSelection, sl.Dim, c.Len(), sl.Dim, v.Name, v.Shape[axis])
 		}
 		start, stop, point, err := c.find(sl)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.Start[axis], s.Stop[axis], s.Point[axis] = start, stop, point
-	}
-	return s, nil
+		return nil
+	})
 }
 
 // find resolves one selector on c to [start, stop).
