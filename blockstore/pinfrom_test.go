@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/gohamt/gohamt/blockstore"
 	"github.com/gohamt/gohamt/cas"
 	"github.com/gohamt/gohamt/hamt"
 	boxobs "github.com/ipfs/boxo/blockstore"
@@ -21,19 +22,7 @@ func TestPinFrom(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture()
 	s := f.store
-	tr, err := hamt.New(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20000 {
-		if err := tr.Set(ctx, fmt.Sprint("old/", i), fmt.Appendf(nil, "v%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	base, err := tr.Flush(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := buildTree(t, s, "old/", 20000)
 	if err := s.Pin(ctx, base); err != nil {
 		t.Fatal(err)
 	}
@@ -126,19 +115,7 @@ func TestPinWritten(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture()
 	s := f.store
-	tr, err := hamt.New(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3000 {
-		if err := tr.Set(ctx, fmt.Sprint("k/", i), fmt.Appendf(nil, "v%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	root, err := tr.Flush(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := buildTree(t, s, "k/", 3000)
 	f.bs.gets.Store(0)
 	f.bs.has.Store(0)
 	if err := s.PinWritten(ctx, root); err != nil {
@@ -166,4 +143,23 @@ func TestPinWritten(t *testing.T) {
 	if ok, _ := s.Has(ctx, cas.NewCID([]byte("garbage"), cas.Raw)); !ok {
 		t.Fatal("a refused GC deleted a block")
 	}
+}
+
+// buildTree stores a HAMT of n keys prefix+i with values "v"+i.
+func buildTree(t *testing.T, s *blockstore.Store, prefix string, n int) cid.Cid {
+	t.Helper()
+	tr, err := hamt.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := tr.Set(t.Context(), fmt.Sprint(prefix, i), fmt.Appendf(nil, "v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tr.Flush(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
