@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gohamt/gohamt/zarr"
@@ -59,24 +58,15 @@ func childAppend(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
-	written := time.Since(t0).Seconds()
-	// As `gohamt append` pins when the old root is pinned (the import
-	// pinned it): recorded without a walk, every block being under the old
-	// pin or just written.
-	if err := pinWritten(ctx, cs, nr); err != nil {
-		return fmt.Errorf("pin: %w", err)
-	}
-	out.Wall = time.Since(t0).Seconds()
-	out.Extra["write_s"] = written
-	out.Extra["pin_s"] = out.Wall - written
 	n := 0
 	for _, a := range res {
 		n += a.Chunks
 	}
-	out.Extra["keys"] = float64(n)
-	out.Extra["blocks"] = float64(c.puts.Load())
-	out.Extra["bytes"] = float64(c.bytes.Load())
-	out.Extra["node_puts"] = float64(c.nodePuts.Load())
-	out.Str["root"] = nr.String()
+	// As `gohamt append` pins when the old root is pinned (the import
+	// pinned it): recorded without a walk, every block being under the old
+	// pin or just written.
+	if err := pinAndRecord(ctx, cs, c, nr, n, t0, out); err != nil {
+		return err
+	}
 	return closeFn()
 }

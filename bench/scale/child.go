@@ -267,6 +267,15 @@ func childImportAdded(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
+	if err := pinAndRecord(ctx, cs, c, root, n, t0, out); err != nil {
+		return err
+	}
+	return closeFn()
+}
+
+// pinAndRecord ends a write phase begun at t0: it pins root as an import
+// does and records the write and pin times and what c counted.
+func pinAndRecord(ctx context.Context, cs cas.Store, c *counter, root cid.Cid, keys int, t0 time.Time, out *childOut) error {
 	written := time.Since(t0).Seconds()
 	if err := pinWritten(ctx, cs, root); err != nil {
 		return fmt.Errorf("pin: %w", err)
@@ -274,12 +283,12 @@ func childImportAdded(ctx context.Context, p params, out *childOut) error {
 	out.Wall = time.Since(t0).Seconds()
 	out.Extra["write_s"] = written
 	out.Extra["pin_s"] = out.Wall - written
-	out.Extra["node_puts"] = float64(c.nodePuts.Load())
-	out.Extra["keys"] = float64(n)
+	out.Extra["keys"] = float64(keys)
 	out.Extra["blocks"] = float64(c.puts.Load())
 	out.Extra["bytes"] = float64(c.bytes.Load())
+	out.Extra["node_puts"] = float64(c.nodePuts.Load())
 	out.Str["root"] = root.String()
-	return closeFn()
+	return nil
 }
 
 func childConvert(ctx context.Context, p params, out *childOut) error {
