@@ -471,57 +471,6 @@ func (s *Store) pinUnchecked(ctx context.Context, id cid.Cid) error {
 	return p.Flush(ctx)
 }
 
-// PinFrom pins id recursively, as Pin does, when id is a new version of
-// base, a root already pinned recursively (an append's result and the
-// dataset it grew): only the blocks of id that base does not link to are
-// walked (boxo's pin update, keeping base pinned), so the cost is that of
-// what changed, not of the whole dataset. It fails as Pin does when a
-// block of the difference is missing (offline) or cannot be fetched.
-// The new pin takes base's name, as with Kubo's `pin update`. Without a
-// recursive pin on base it is Pin.
-func (s *Store) PinFrom(ctx context.Context, base, id cid.Cid) error {
-	if err := s.readOnly("pin", id); err != nil {
-		return err
-	}
-	if err := s.pinFrom(ctx, base, id); err != nil {
-		return &cas.Error{Op: "pin", CID: id, Err: err}
-	}
-	return nil
-}
-
-func (s *Store) pinFrom(ctx context.Context, base, id cid.Cid) error {
-	p, err := s.pins(ctx)
-	if err != nil {
-		return err
-	}
-	_, basePinned, err := p.IsPinnedWithType(ctx, base, ipfspinner.Recursive)
-	if err != nil {
-		return err
-	}
-	_, idPinned, err := p.IsPinnedWithType(ctx, id, ipfspinner.Recursive)
-	if err != nil {
-		return err
-	}
-	switch {
-	case idPinned:
-		return nil
-	case !basePinned || base.Equals(id):
-		return s.pin(ctx, id, "")
-	}
-	s.gcMu.RLock()
-	defer s.gcMu.RUnlock()
-	if err := cas.CheckCID(id); err != nil {
-		return err
-	}
-	if err := p.Update(ctx, base, id, false); err != nil {
-		if ipld.IsNotFound(err) {
-			return fmt.Errorf("%w: %v", cas.ErrNotFound, err)
-		}
-		return err
-	}
-	return p.Flush(ctx)
-}
-
 // Pins implements [cas.Pinner].
 func (s *Store) Pins(ctx context.Context) ([]cid.Cid, error) {
 	named, err := s.NamedPins(ctx)

@@ -130,16 +130,6 @@ func (n *Node) PinWritten(ctx context.Context, id cid.Cid) error {
 	return n.announce(ctx, id)
 }
 
-// PinFrom pins id, a new version of the pinned root base, walking only
-// what changed (see [blockstore.Store.PinFrom]), and queues what the
-// provide strategy announces of it.
-func (n *Node) PinFrom(ctx context.Context, base, id cid.Cid) error {
-	if err := n.Store.PinFrom(ctx, base, id); err != nil {
-		return err
-	}
-	return n.announce(ctx, id)
-}
-
 // UpdatePin moves a pin from one root to another and queues what the
 // provide strategy announces of the new root.
 func (n *Node) UpdatePin(ctx context.Context, from, to cid.Cid) error {
