@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -303,7 +305,7 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("node: connect: bad multiaddr %q (want …/p2p/PEERID): %w", addr, err)
 	}
-	if err := n.host.Connect(ctx, *info); err != nil {
+	if err := n.dial(ctx, *info); err != nil {
 		return fmt.Errorf("node: connect %s: %w", addr, err)
 	}
 	// Keep peers we were told to talk to past the connection manager's
@@ -317,6 +319,36 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 	n.known[info.ID] = *info
 	n.knownMu.Unlock()
 	return nil
+}
+
+// connectAttempts is how many times Connect dials before it gives up.
+// Two nodes that dial each other at the same instant (a pinning service
+// dialling its origins while the origin dials the service's delegates)
+// can meet in one TCP simultaneous open, since libp2p dials from its
+// listen port: both sides then act as initiator and the security
+// handshake fails on both ("noise: message is too short"). A retry after
+// a random wait breaks the tie; a peer that is down costs the waits only.
+const connectAttempts = 3
+
+// dial connects to info, clearing the swarm's dial back-off first as
+// Kubo's `swarm connect` does (a dial the user asks for is not held back
+// by an earlier failure), and retries as connectAttempts says.
+func (n *Node) dial(ctx context.Context, info peer.AddrInfo) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(info.ID)
+		}
+		if err = n.host.Connect(ctx, info); err == nil || attempt == connectAttempts || ctx.Err() != nil {
+			return err
+		}
+		wait := time.Duration(50+mrand.IntN(200)) * time.Millisecond * time.Duration(attempt)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // reconnectKnown dials the peers given to Connect that are not connected

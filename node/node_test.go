@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"github.com/libp2p/go-libp2p/core/network"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,6 +191,35 @@ func TestConnectErrors(t *testing.T) {
 	}
 	if _, err := node.New(t.Context(), node.WithPrivateNetwork([]byte("short")), node.WithListenAddrs(loopback...)); err == nil {
 		t.Error("a 5-byte private network key was accepted")
+	}
+}
+
+// Two nodes that dial each other at the same instant (a pinning service
+// dialling its origins while the origin dials the service's delegates)
+// both end up connected: libp2p dials TCP from its listen port, so the
+// two dials can meet in one TCP simultaneous open where both sides act as
+// initiator and the handshake fails; Connect tries again. Without the
+// retry about one round in ten failed here.
+func TestConnectBothWaysAtOnce(t *testing.T) {
+	tcp := node.WithListenAddrs("/ip4/127.0.0.1/tcp/0")
+	a, b := newNode(t, tcp), newNode(t, tcp)
+	aAddr, bAddr := a.Addrs()[0].String(), b.Addrs()[0].String()
+	for round := range 40 {
+		var wg sync.WaitGroup
+		var errA, errB error
+		start := make(chan struct{})
+		wg.Go(func() { <-start; errA = a.Connect(t.Context(), bAddr) })
+		wg.Go(func() { <-start; errB = b.Connect(t.Context(), aAddr) })
+		close(start)
+		wg.Wait()
+		if errA != nil || errB != nil {
+			t.Fatalf("round %d: a→b: %v; b→a: %v", round, errA, errB)
+		}
+		_ = a.Host().Network().ClosePeer(b.ID())
+		_ = b.Host().Network().ClosePeer(a.ID())
+		for a.Host().Network().Connectedness(b.ID()) == network.Connected || b.Host().Network().Connectedness(a.ID()) == network.Connected {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 

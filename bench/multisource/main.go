@@ -54,6 +54,7 @@ type options struct {
 	gwConc   int
 	capMBps  float64
 	keepWork bool
+	timeout  time.Duration // of one sample
 }
 
 // sample is one measured fetch.
@@ -86,8 +87,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	only := fl.String("only", strings.Join(allSeries, ","), "series to run")
 	fl.IntVar(&o.gwConc, "gateway-concurrency", 0, "gohamt's --gateway-concurrency (0: its default)")
 	fl.Float64Var(&o.capMBps, "cap-mbps", 0, "limit what each source sends to this many MB/s (0: no limit; see throttle.go)")
+	fl.DurationVar(&o.timeout, "sample-timeout", 0, "give up on a sample after this long (0: 2 minutes plus 2 s per MiB); a peer that never finishes is an error naming the series, not a hang")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if o.timeout <= 0 {
+		o.timeout = 2*time.Minute + time.Duration(o.mib)*2*time.Second
 	}
 	for _, s := range strings.Split(*only, ",") {
 		if !slices.Contains(allSeries, s) {
@@ -312,6 +317,8 @@ func setup(ctx context.Context, o options, log io.Writer) (*bench, error) {
 }
 
 func (b *bench) runSeries(ctx context.Context, s string, round int) (sample, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, b.o.timeout, fmt.Errorf("no result after %s (-sample-timeout)", b.o.timeout))
+	defer cancel()
 	dir := filepath.Join(b.runDir, fmt.Sprintf("%s-%d", s, round))
 	defer os.RemoveAll(dir)
 	var peers []string
@@ -339,6 +346,9 @@ func (b *bench) runSeries(ctx context.Context, s string, round int) (sample, err
 		sm, err = b.kuboFetch(ctx, dir, nil, true)
 	}
 	sm.Series, sm.Round = s, round+1
+	if err != nil && context.Cause(ctx) != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+	}
 	return sm, err
 }
 

@@ -35,7 +35,13 @@ func startServe(t *testing.T, repo string, flags ...string) (*exec.Cmd, serveHel
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	t.Cleanup(func() {
+		_ = serve.Process.Kill()
+		_ = serve.Wait()
+		if t.Failed() && serveErr.Len() > 0 { // Wait has copied all of it
+			t.Logf("serve on %s said:\n%s", repo, serveErr.String())
+		}
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve printed nothing: %v\n%s", err, serveErr.String())

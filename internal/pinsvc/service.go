@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -358,12 +359,15 @@ func (s *Service) run(ctx context.Context, id string) {
 		s.fail(id, fmt.Errorf("bad cid %q: %w", p.CID, err))
 		return
 	}
-	s.connect(ctx, p.Origins)
+	dialErr := s.connect(ctx, p.Origins)
 	prog, err := s.n.Fetch(ctx, c, nil)
 	if ctx.Err() != nil {
 		return // removed, replaced or closing: the next New resumes it
 	}
 	if err != nil {
+		if dialErr != nil {
+			err = fmt.Errorf("%w; %w", err, dialErr)
+		}
 		s.fail(id, err)
 		return
 	}
@@ -430,14 +434,28 @@ func (s *Service) isPinned(ctx context.Context, c cid.Cid) (bool, error) {
 }
 
 // connect dials the origins; one that fails is skipped, since the others
-// (or peers already connected) may have the data.
-func (s *Service) connect(ctx context.Context, origins []string) {
+// (or peers already connected) may have the data. When there were origins
+// and none could be dialled it says so, for the failure's details.
+func (s *Service) connect(ctx context.Context, origins []string) error {
+	var last error
+	dialled := false
 	for _, o := range origins {
 		cctx, cancel := ctx, context.CancelFunc(func() {})
 		if s.cfg.connectTimeout > 0 {
 			cctx, cancel = context.WithTimeout(ctx, s.cfg.connectTimeout)
 		}
-		_ = s.n.Connect(cctx, o)
+		err := s.n.Connect(cctx, o)
 		cancel()
+		if err == nil {
+			dialled = true
+		} else {
+			last = err
+		}
 	}
+	if dialled || last == nil {
+		return nil
+	}
+	// libp2p lists each address's failure on a line of its own; the
+	// details are one line.
+	return fmt.Errorf("none of its %d origins could be dialled (last: %s)", len(origins), strings.Join(strings.Fields(last.Error()), " "))
 }
