@@ -63,7 +63,7 @@ func (n *Node) connectPeering(ctx context.Context) bool {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
-			_ = n.host.Connect(cctx, info)
+			_ = n.dial(cctx, info) // peers peer each other: both may dial at once
 		}()
 	}
 	wg.Wait()
