@@ -114,12 +114,15 @@ func TestPinRemote(t *testing.T) {
 		t.Fatalf("ls --cid other: %q", s)
 	}
 
-	// Failed: C gives up after 2 s without a block.
+	// Failed: C gives up after 2 s without a block; the origin given by
+	// hand is a port nobody listens on, and the status says so.
 	lost := lostCID(t, "failed")
-	code, _, errOut = demo(t, repoA, "pin", "remote", "add", lost, "--service", "C", "--poll", "100ms")
+	dead := "/ip4/127.0.0.1/tcp/9/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"
+	code, _, errOut = demo(t, repoA, "pin", "remote", "add", lost, "--service", "C", "--poll", "100ms", "--origin", dead)
 	last := lastLine(errOut)
 	t.Logf("failed: %s", last)
-	if code != 1 || !strings.HasPrefix(last, "gohamt: service C: the pinning service failed to pin") || strings.Count(last, lost) != 1 {
+	if code != 1 || !strings.HasPrefix(last, "gohamt: service C: the pinning service failed to pin") || strings.Count(last, lost) != 1 ||
+		!strings.Contains(last, "none of its 1 origins could be dialled") {
 		t.Fatalf("pin of a lost CID: exit %d, last line %q\n%s", code, last, errOut)
 	}
 
