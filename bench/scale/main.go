@@ -258,7 +258,9 @@ func (r *Results) size(n int) error {
 func (r *Results) measure(n int, name string, p params) (map[string]string, error) {
 	key := fmt.Sprintf("%d/%s", n, name)
 	if r.cfg.skip[key] {
-		r.Skipped = append(r.Skipped, key)
+		if _, kept := r.Series[key]; !kept && !slices.Contains(r.Skipped, key) { // -add keeps an earlier sample
+			r.Skipped = append(r.Skipped, key)
+		}
 		logf("%s: skipped", key)
 		return nil, nil
 	}
