@@ -17,9 +17,9 @@ import (
 // keys in hash order random, every flush rewrote most leaves, and an import
 // past a few million keys spent its time writing the same nodes again
 // (1.37 node blocks per key at 2.5 M keys). So after its first automatic
-// flush a Tree switches to batched mode: sets and deletes wait in a map
-// (reads see them there) until the budget is reached, and are then applied
-// in hash order. In that order the subtree under one slot of the root is
+// flush a Tree switches to batched mode: sets and deletes wait in maps, one
+// per root slot (reads see them there), until the budget is reached, and
+// are then applied in hash order, a slot at a time. In that order the subtree under one slot of the root is
 // finished as soon as the writes move past its slot: it is written and
 // dropped at once, so each subtree is written once per batch, memory holds
 // the pending writes plus one subtree of the root, and the nodes of a batch
@@ -36,21 +36,60 @@ import (
 // map entry and the CID.
 const pendingOverhead = 96
 
+// noSlot is the pending map of keys whose hash has no bytes (a custom hash
+// may give that; such a set fails with ErrHashExhausted when applied).
+const noSlot = 256
+
+// pendingWrites are the writes of batched mode, kept apart by the root
+// slot they go under (the first byte of the key's hash), so that a batch
+// is applied one slot at a time: only that slot's writes are sorted at
+// once, and its map is dropped as soon as its subtree is written. One map
+// for them all had to be copied whole into a sorted slice first, and the
+// two together were most of a batch's peak memory.
+type pendingWrites struct {
+	slots [noSlot + 1]map[string]cid.Cid // key → value CID, or Undef for a delete
+	n     int
+}
+
+func (p *pendingWrites) get(slot int, key string) (cid.Cid, bool) {
+	v, ok := p.slots[slot][key]
+	return v, ok
+}
+
+func (p *pendingWrites) len() int { return p.n }
+
+// slotOf is the root slot key goes under, or noSlot.
+func (t *Tree) slotOf(key string) int {
+	var hb [32]byte
+	if h := t.r.cfg.hash.sum(key, &hb); len(h) > 0 {
+		return int(h[0])
+	}
+	return noSlot
+}
+
 func (t *Tree) pendSet(key string, val cid.Cid) {
-	if t.pend == nil {
-		t.pend = map[string]cid.Cid{}
+	t.pendSetIn(t.slotOf(key), key, val)
+}
+
+func (t *Tree) pendSetIn(slot int, key string, val cid.Cid) {
+	m := t.pend.slots[slot]
+	if m == nil {
+		m = map[string]cid.Cid{}
+		t.pend.slots[slot] = m
 	}
-	if _, ok := t.pend[key]; !ok {
+	if _, ok := m[key]; !ok {
 		t.pendMem += pendingOverhead + int64(len(key))
+		t.pend.n++
 	}
-	t.pend[key] = val
+	m[key] = val
 }
 
 // pendDelete records a delete, checking first that key is there (in the
 // pending writes or in the tree): deleting a missing key is ErrNotFound
 // at once, as in unbatched mode.
 func (t *Tree) pendDelete(ctx context.Context, key string) error {
-	v, pending := t.pend[key]
+	slot := t.slotOf(key)
+	v, pending := t.pend.get(slot, key)
 	if pending && !v.Defined() {
 		return ErrNotFound
 	}
@@ -61,10 +100,11 @@ func (t *Tree) pendDelete(ctx context.Context, key string) error {
 	}
 	switch {
 	case inTree:
-		t.pendSet(key, cid.Undef)
+		t.pendSetIn(slot, key, cid.Undef)
 	case pending:
-		delete(t.pend, key) // set since the last batch, never applied
+		delete(t.pend.slots[slot], key) // set since the last batch, never applied
 		t.pendMem -= pendingOverhead + int64(len(key))
+		t.pend.n--
 	default:
 		return ErrNotFound
 	}
@@ -78,69 +118,90 @@ type pendingOp struct {
 	val  cid.Cid
 }
 
-// applyPending applies the pending writes in hash order, writing and
-// dropping each subtree of the root as soon as the writes are past it.
+// applyPending applies the pending writes in hash order, a root slot at a
+// time, writing and dropping each subtree of the root as soon as its
+// writes are in.
 func (t *Tree) applyPending(ctx context.Context) error {
-	if len(t.pend) == 0 {
+	if t.pend.n == 0 {
 		return nil
 	}
-	ops := make([]pendingOp, 0, len(t.pend))
-	for k, v := range t.pend {
-		var hb [32]byte
-		ops = append(ops, pendingOp{string(t.r.cfg.hash.sum(k, &hb)), k, v})
-	}
-	slices.SortFunc(ops, func(a, b pendingOp) int {
-		if c := strings.Compare(a.hash, b.hash); c != 0 {
-			return c
-		}
-		return strings.Compare(a.key, b.key)
-	})
 	var firstErr error
 	var buf []byte
-	prev := -1
-	for i, o := range ops {
-		slot := -1
-		if len(o.hash) > 0 {
-			slot = int(o.hash[0])
+	var ops []pendingOp
+	// noSlot first: an empty hash sorts before every other.
+	for _, slot := range append([]int{noSlot}, slotOrder[:]...) {
+		m := t.pend.slots[slot]
+		if len(m) == 0 {
+			continue
 		}
-		if slot != prev && prev >= 0 {
-			if err := t.retire(ctx, byte(prev), &buf); err != nil {
-				return t.keepPending(ops[i:], err)
+		ops = ops[:0]
+		for k, v := range m {
+			var hb [32]byte
+			ops = append(ops, pendingOp{string(t.r.cfg.hash.sum(k, &hb)), k, v})
+		}
+		slices.SortFunc(ops, func(a, b pendingOp) int {
+			if c := strings.Compare(a.hash, b.hash); c != 0 {
+				return c
+			}
+			return strings.Compare(a.key, b.key)
+		})
+		for i := range ops {
+			o := &ops[i]
+			var err error
+			if o.val.Defined() {
+				err = t.setNow(ctx, o.key, o.val)
+			} else {
+				err = t.delNow(ctx, o.key)
+			}
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrHashExhausted) || errors.Is(err, ErrNotFound):
+				// This write cannot be made; the others can.
+				if firstErr == nil {
+					firstErr = keyErr("set", o.key, err)
+				}
+			default:
+				return t.keepPending(slot, ops[i:], err)
 			}
 		}
-		prev = slot
-		var err error
-		if o.val.Defined() {
-			err = t.setNow(ctx, o.key, o.val)
-		} else {
-			err = t.delNow(ctx, o.key)
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrHashExhausted) || errors.Is(err, ErrNotFound):
-			// This write cannot be made; the others can.
-			if firstErr == nil {
-				firstErr = keyErr("set", o.key, err)
+		// The slot's writes are in the tree: they are no longer pending,
+		// even if writing the subtree fails below (it stays held, changed).
+		t.dropPending(slot)
+		if slot != noSlot {
+			if err := t.retire(ctx, byte(slot), &buf); err != nil {
+				t.held = t.root.heldMem()
+				return fmt.Errorf("apply batched writes: %w", err)
 			}
-		default:
-			return t.keepPending(ops[i:], err)
 		}
 	}
-	if prev >= 0 {
-		if err := t.retire(ctx, byte(prev), &buf); err != nil {
-			return t.keepPending(nil, err)
-		}
-	}
-	t.pend, t.pendMem = nil, 0
+	t.pendMem = 0
 	t.held = t.root.heldMem()
 	return firstErr
 }
 
-// keepPending leaves the writes of rest pending after a failed apply.
-func (t *Tree) keepPending(rest []pendingOp, err error) error {
-	t.pend, t.pendMem = nil, 0
+// slotOrder is 0…255.
+var slotOrder = func() (o [noSlot]int) {
+	for i := range o {
+		o[i] = i
+	}
+	return o
+}()
+
+// dropPending forgets the pending writes of slot.
+func (t *Tree) dropPending(slot int) {
+	for k := range t.pend.slots[slot] {
+		t.pendMem -= pendingOverhead + int64(len(k))
+	}
+	t.pend.n -= len(t.pend.slots[slot])
+	t.pend.slots[slot] = nil
+}
+
+// keepPending leaves the writes of rest, of slot, pending after a failed
+// apply (the slots after it were not touched).
+func (t *Tree) keepPending(slot int, rest []pendingOp, err error) error {
+	t.dropPending(slot)
 	for _, o := range rest {
-		t.pendSet(o.key, o.val)
+		t.pendSetIn(slot, o.key, o.val)
 	}
 	t.held = t.root.heldMem()
 	return fmt.Errorf("apply batched writes: %w", err)

@@ -71,8 +71,8 @@
 // size runs in bounded memory. [Tree.View] (alias MakeReadOnly) flushes
 // and returns a [View] of that root; [View.EnableWrite] goes back.
 //
-// Past its budget a Tree switches to batched mode: writes wait in a map
-// (reads see them) and are applied in hash order when the budget is
+// Past its budget a Tree switches to batched mode: writes wait in maps
+// by root slot (reads see them) and are applied in hash order when the budget is
 // reached again, each subtree of the root written once per batch and
 // dropped, instead of every leaf being loaded and rewritten at every
 // flush (see batch.go).

@@ -348,8 +348,8 @@ func TestBatchedFailureKeepsWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !tr.batched || len(tr.pend) == 0 {
-		t.Fatalf("not in batched mode with writes pending (batched %v, %d pending)", tr.batched, len(tr.pend))
+	if !tr.batched || tr.pend.len() == 0 {
+		t.Fatalf("not in batched mode with writes pending (batched %v, %d pending)", tr.batched, tr.pend.len())
 	}
 	store.arm(0)
 	var failed error

@@ -37,7 +37,7 @@ type Tree struct {
 	// Batched mode (see batch.go): after the first automatic flush, writes
 	// wait here and are applied in hash order when the budget is reached.
 	batched bool
-	pend    map[string]cid.Cid // key → value CID, or Undef for a delete
+	pend    pendingWrites
 	pendMem int64
 }
 
@@ -557,7 +557,10 @@ func (t *Tree) Has(ctx context.Context, key string) (bool, error) {
 func (t *Tree) lookup(ctx context.Context, key string) (cid.Cid, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if v, ok := t.pend[key]; ok {
+	if t.pend.n == 0 {
+		return t.r.lookup(ctx, t.root, key)
+	}
+	if v, ok := t.pend.get(t.slotOf(key), key); ok {
 		if !v.Defined() {
 			return cid.Undef, ErrNotFound
 		}
@@ -570,7 +573,7 @@ func (t *Tree) lookup(ctx context.Context, key string) (cid.Cid, error) {
 // it; after that the count is kept up to date.
 func (t *Tree) Len(ctx context.Context) (int, error) {
 	t.mu.RLock()
-	c, pending := t.count, len(t.pend)
+	c, pending := t.count, t.pend.len()
 	t.mu.RUnlock()
 	if c >= 0 && pending == 0 {
 		return c, nil

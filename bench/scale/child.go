@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -26,7 +27,7 @@ import (
 type params struct {
 	Op       string // import, convert, coldget, warmget, ipldinsert, ipldwarm, gcprep, gc, append, importadded
 	Impl     string // import: builder or tree
-	Backend  string // mem (every block kept), memv (value blocks hashed and dropped), node (Badger repo)
+	Backend  string // mem (every block kept), memv (value blocks hashed and dropped), file (values dropped, nodes in a temporary file), node (Badger repo)
 	Repo     string
 	Steps    int // time steps of the dataset
 	Add      int // time steps appended
@@ -150,6 +151,12 @@ func open(ctx context.Context, p params) (cas.Store, func() error, error) {
 	switch p.Backend {
 	case "mem", "memv":
 		return blockstore.NewMemory(), func() error { return nil }, nil
+	case "file":
+		fs, err := newFileStore(filepath.Dir(p.Repo)) // the run's scratch folder
+		if err != nil {
+			return nil, nil, err
+		}
+		return fs, fs.Close, nil
 	case "node":
 		n, err := node.New(ctx, node.WithRepo(p.Repo), node.WithOffline())
 		if err != nil {
@@ -234,7 +241,7 @@ func childImport(ctx context.Context, p params, out *childOut) error {
 	if err != nil {
 		return err
 	}
-	c := &counter{Store: cs, dropValues: p.Backend == "memv"}
+	c := &counter{Store: cs, dropValues: p.Backend == "memv" || p.Backend == "file"}
 	t0 := time.Now()
 	root, n, err := importSteps(ctx, c, p.Impl, true, 0, p.Steps, p.Steps)
 	if err != nil {

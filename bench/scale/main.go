@@ -205,7 +205,7 @@ func (r *Results) size(n int) error {
 	var root string
 	if r.cfg.only["import"] {
 		for _, impl := range []string{"builder", "tree"} {
-			for _, be := range []string{"mem", "memv", "node"} {
+			for _, be := range []string{"mem", "memv", "file", "node"} {
 				rp := filepath.Join(dir, "repo-"+impl)
 				if impl == "builder" {
 					rp = repo

@@ -66,9 +66,11 @@ func sizeName(n int) string {
 var importRows = []struct{ name, label string }{
 	{"import/builder/mem", "hamt.Builder (hamtstore.Builder), memory store"},
 	{"import/builder/memv", "hamt.Builder, memory store, values hashed and dropped"},
+	{"import/builder/file", "hamt.Builder, values dropped, nodes in a file (the import's own memory)"},
 	{"import/builder/node", "hamt.Builder, embedded node (Badger)"},
 	{"import/tree/mem", "hamt.Tree Set+Flush (default budget), memory store"},
 	{"import/tree/memv", "hamt.Tree Set+Flush, memory store, values dropped"},
+	{"import/tree/file", "hamt.Tree Set+Flush, values dropped, nodes in a file (the tree's own memory)"},
 	{"import/tree/node", "hamt.Tree Set+Flush, embedded node (Badger)"},
 	{"ipld/insert", "go-hamt-ipld v3 bw8 SetRaw+Write, memory store (values inline)"},
 }
@@ -149,6 +151,8 @@ func (r *Results) targets() []target {
 		{"import/builder/node", "bulk import, embedded node"},
 		{"import/builder/memv", "bulk import, memory store without the values it holds"},
 		{"import/tree/memv", "incremental Set+Flush, memory store without the values"},
+		{"import/builder/file", "bulk import, values dropped and nodes in a file (the Builder's own memory)"},
+		{"import/tree/file", "incremental Set+Flush, values dropped and nodes in a file (the Tree's own memory)"},
 	} {
 		v, a := r.get(big, s.name, "rss"), r.get(big, s.name, "anon_mib")
 		ts = append(ts, target{fmt.Sprintf("peak RSS at %s keys: %s (Maxrss; in brackets anonymous memory, without mapped file pages)", sizeName(big), s.what), mib(v) + " (" + mib(a) + ")", "≤ 1024 MiB", judge(v, le(1024))})
