@@ -227,8 +227,10 @@ func (r *Results) markdown() string {
 		}
 	}
 	w("\n")
-	if len(r.Skipped) > 0 {
-		w("Not run: %s.\n\n", strings.Join(r.Skipped, ", "))
+	// A series skipped once and measured by a later -add run was run.
+	notRun := slices.DeleteFunc(slices.Clone(r.Skipped), func(k string) bool { _, ok := r.Series[k]; return ok })
+	if len(notRun) > 0 {
+		w("Not run: %s.\n\n", strings.Join(notRun, ", "))
 	}
 	var errs []string
 	for k, v := range r.Notes {
