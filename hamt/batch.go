@@ -19,8 +19,9 @@ import (
 // (1.37 node blocks per key at 2.5 M keys). So after its first automatic
 // flush a Tree switches to batched mode: sets and deletes wait in maps, one
 // per root slot (reads see them there), until the budget is reached, and
-// are then applied in hash order, a slot at a time. In that order the subtree under one slot of the root is
-// finished as soon as the writes move past its slot: it is written and
+// are then applied in hash order, a slot at a time. In that order the
+// subtree under one slot of the root is finished as soon as the writes
+// move past its slot: it is written and
 // dropped at once, so each subtree is written once per batch, memory holds
 // the pending writes plus one subtree of the root, and the nodes of a batch
 // are written once each.
@@ -36,18 +37,19 @@ import (
 // map entry and the CID.
 const pendingOverhead = 96
 
-// noSlot is the pending map of keys whose hash has no bytes (a custom hash
-// may give that; such a set fails with ErrHashExhausted when applied).
-const noSlot = 256
-
 // pendingWrites are the writes of batched mode, kept apart by the root
-// slot they go under (the first byte of the key's hash), so that a batch
-// is applied one slot at a time: only that slot's writes are sorted at
-// once, and its map is dropped as soon as its subtree is written. One map
-// for them all had to be copied whole into a sorted slice first, and the
-// two together were most of a batch's peak memory.
+// slot they go under, so that a batch is applied one slot at a time: only
+// that slot's writes are sorted at once, and its map is dropped as soon as
+// its subtree is written. One map for them all had to be copied whole into
+// a sorted slice first, and the two together were most of a batch's peak
+// memory.
+//
+// slots[0] holds the keys whose hash has no bytes (a custom hash may give
+// that; such a set fails with ErrHashExhausted when applied), which sort
+// first; slots[1+b] those whose hash starts with byte b. Hash order is
+// then index order.
 type pendingWrites struct {
-	slots [noSlot + 1]map[string]cid.Cid // key → value CID, or Undef for a delete
+	slots [1 + 256]map[string]cid.Cid // key → value CID, or Undef for a delete
 	n     int
 }
 
@@ -58,13 +60,15 @@ func (p *pendingWrites) get(slot int, key string) (cid.Cid, bool) {
 
 func (p *pendingWrites) len() int { return p.n }
 
-// slotOf is the root slot key goes under, or noSlot.
+// slotOf is the index in pendingWrites.slots of key's writes. (Applying
+// them hashes the key again, to sort: keeping each hash would cost the
+// memory the slots save.)
 func (t *Tree) slotOf(key string) int {
 	var hb [32]byte
 	if h := t.r.cfg.hash.sum(key, &hb); len(h) > 0 {
-		return int(h[0])
+		return 1 + int(h[0])
 	}
-	return noSlot
+	return 0
 }
 
 func (t *Tree) pendSet(key string, val cid.Cid) {
@@ -128,8 +132,7 @@ func (t *Tree) applyPending(ctx context.Context) error {
 	var firstErr error
 	var buf []byte
 	var ops []pendingOp
-	// noSlot first: an empty hash sorts before every other.
-	for _, slot := range append([]int{noSlot}, slotOrder[:]...) {
+	for slot := range t.pend.slots {
 		m := t.pend.slots[slot]
 		if len(m) == 0 {
 			continue
@@ -167,8 +170,8 @@ func (t *Tree) applyPending(ctx context.Context) error {
 		// The slot's writes are in the tree: they are no longer pending,
 		// even if writing the subtree fails below (it stays held, changed).
 		t.dropPending(slot)
-		if slot != noSlot {
-			if err := t.retire(ctx, byte(slot), &buf); err != nil {
+		if slot > 0 {
+			if err := t.retire(ctx, byte(slot-1), &buf); err != nil {
 				t.held = t.root.heldMem()
 				return fmt.Errorf("apply batched writes: %w", err)
 			}
@@ -178,14 +181,6 @@ func (t *Tree) applyPending(ctx context.Context) error {
 	t.held = t.root.heldMem()
 	return firstErr
 }
-
-// slotOrder is 0…255.
-var slotOrder = func() (o [noSlot]int) {
-	for i := range o {
-		o[i] = i
-	}
-	return o
-}()
 
 // dropPending forgets the pending writes of slot.
 func (t *Tree) dropPending(slot int) {

@@ -72,10 +72,10 @@
 // and returns a [View] of that root; [View.EnableWrite] goes back.
 //
 // Past its budget a Tree switches to batched mode: writes wait in maps
-// by root slot (reads see them) and are applied in hash order when the budget is
-// reached again, each subtree of the root written once per batch and
-// dropped, instead of every leaf being loaded and rewritten at every
-// flush (see batch.go).
+// by root slot (reads see them) and are applied in hash order when the
+// budget is reached again, each subtree of the root written once per
+// batch and dropped, instead of every leaf being loaded and rewritten at
+// every flush (see batch.go).
 //
 // A [Builder] makes a new tree from pairs in any order and writes each
 // node exactly once: it sorts the pairs by key hash (spilling sorted runs

@@ -346,7 +346,7 @@ func (b *bench) runSeries(ctx context.Context, s string, round int) (sample, err
 		sm, err = b.kuboFetch(ctx, dir, nil, true)
 	}
 	sm.Series, sm.Round = s, round+1
-	if err != nil && context.Cause(ctx) != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 	}
 	return sm, err

@@ -606,5 +606,5 @@ func selfCPU() float64 {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	return tv(ru.Utime) + tv(ru.Stime)
 }
